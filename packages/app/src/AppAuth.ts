@@ -1,0 +1,450 @@
+/**
+ * Turns a GitHub App's credentials into the JWTs GitHub accepts: parsed once, signed on GitHub's clock, reused.
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { NodeInspectSymbol } from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as SynchronizedRef from "effect/SynchronizedRef"
+import { JwtError, PrivateKeyError } from "./GithubError.js"
+import { isCompactJwt, rs256 } from "./internal/jwt.js"
+import { parsePrivateKey } from "./internal/privateKey.js"
+
+/**
+ * The claims GitHub expects in an app JWT (`iat`, `exp` in seconds since the epoch; `iss` the App ID or
+ * Client ID).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JwtClaims {
+  readonly iat: number
+  readonly exp: number
+  readonly iss: string
+}
+
+/**
+ * An external signer (KMS, HSM): receives the claims and the algorithm, returns the compact JWT.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Signer = (
+  claims: JwtClaims,
+  algorithm: string
+) => Effect.Effect<Redacted.Redacted<string> | string, unknown>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Numeric App ID or Client ID (`Iv1.…` / `Iv23…`): both are valid issuers. */
+  readonly appId: number | string
+  /** PEM (PKCS#1 or PKCS#8), tolerant of env-var mangling; not given when `sign` is. */
+  readonly privateKey?: Redacted.Redacted<string> | string | undefined
+  /** JWT lifetime; default 300 s, accepted 15..600 s. */
+  readonly jwtExpiry?: Duration.DurationInput | undefined
+  /**
+   * How far before now `iat` is set, against clock drift; default 60 s (PyGithub's `jwt_issued_at=-60`),
+   * accepted 0..600 s. A Duration such as `"60 seconds"`, not a negative number.
+   */
+  readonly jwtIssuedAt?: Duration.DurationInput | undefined
+  /** Default `RS256`, the only algorithm GitHub accepts; another is only passed on to a custom `sign`. */
+  readonly algorithm?: string | undefined
+  /** External signer; when given, no private key is given. */
+  readonly sign?: Signer | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateJwtOptions {
+  /** Lifetime of this JWT (15..600 s); default the layer's `jwtExpiry`. */
+  readonly expiration?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The issuer (`iss`) this app signs with. */
+  readonly issuer: string
+  /** Signs a new JWT. */
+  readonly createJwt: (options?: CreateJwtOptions) => Effect.Effect<Redacted.Redacted<string>, JwtError>
+  /**
+   * A JWT reused until less than 60 s of it remain (half its lifetime when `jwtExpiry` is under 2 minutes);
+   * concurrent callers share one signature.
+   */
+  readonly jwt: Effect.Effect<Redacted.Redacted<string>, JwtError>
+  /** Drops the reused JWT, so the next `jwt` signs a new one (after GitHub rejected the last). */
+  readonly invalidate: Effect.Effect<void>
+  /**
+   * Tells AppAuth the server's time (from a response's `date` header) so it signs on GitHub's clock. An invalid
+   * Date is ignored; a change of the offset by more than 5 s drops the reused JWT.
+   */
+  readonly observeServerTime: (serverTime: Date) => Effect.Effect<void>
+  /** The learned offset of the server's clock from ours, in milliseconds (server - local). */
+  readonly clockOffset: Effect.Effect<number>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class AppAuth extends Context.Tag("@effect-github/app/AppAuth")<AppAuth, Service>() {}
+
+/**
+ * PyGithub's defaults: a 300 s JWT, `iat` 60 s in the past, RS256.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults = {
+  jwtExpiry: Duration.seconds(300),
+  jwtIssuedAt: Duration.seconds(60),
+  algorithm: "RS256"
+} as const
+
+/** A reused JWT is replaced when less than this remains of it. */
+const reuseMarginMillis = 60_000
+/** The `date` header has a 1 s resolution and requests take time: smaller offset changes are noise. */
+const offsetToleranceMillis = 5_000
+
+const invalidOptions = (description: string) => new JwtError({ reason: "InvalidOptions", description })
+
+const decodeIssuer = (appId: unknown): Either.Either<string, JwtError> => {
+  if (typeof appId === "number") {
+    return Number.isSafeInteger(appId) && appId > 0
+      ? Either.right(String(appId))
+      : Either.left(invalidOptions(`appId ${appId} is not a positive integer App ID.`))
+  }
+  const issuer = typeof appId === "string" ? appId.trim() : ""
+  return /^[\w.-]+$/.test(issuer)
+    ? Either.right(issuer)
+    : Either.left(
+      invalidOptions(
+        "appId must be the app's numeric App ID or its Client ID (e.g. Iv23li...), as shown on the app's " +
+          "settings page; got " + (issuer === "" ? "an empty value." : "a value with spaces or other characters.")
+      )
+    )
+}
+
+const decodeMillis = (
+  input: Duration.DurationInput,
+  name: string,
+  minSeconds: number,
+  maxSeconds: number,
+  meaning: string
+): Either.Either<number, JwtError> => {
+  const duration = typeof input === "number" && !(input >= 0) ? Option.none() : Duration.decodeUnknown(input)
+  const millis = Option.isSome(duration) ? Duration.toMillis(duration.value) : NaN
+  return millis >= minSeconds * 1000 && millis <= maxSeconds * 1000
+    ? Either.right(millis)
+    : Either.left(
+      invalidOptions(
+        `${name} must be a Duration from ${minSeconds} to ${maxSeconds} seconds (${meaning}), e.g. "${
+          Math.max(minSeconds, 60)
+        } seconds"; got ${Option.isSome(duration) ? `${millis / 1000} s` : "an invalid duration"}.`
+      )
+    )
+}
+
+const decodeExpiry = (input: Duration.DurationInput, name: string) =>
+  decodeMillis(input, name, 15, 600, "GitHub refuses JWTs that live longer than 10 minutes")
+
+interface Cached {
+  readonly jwt: Redacted.Redacted<string>
+  /** On the server's clock, in milliseconds. */
+  readonly signedAt: number
+  readonly expiresAt: number
+  /** The clock offset it was signed with. */
+  readonly offset: number
+}
+
+type SignClaims = (iat: number, exp: number) => Effect.Effect<Redacted.Redacted<string>, JwtError>
+
+const externalSigner = (sign: Signer, issuer: string, algorithm: string): SignClaims => (iat, exp) =>
+  Effect.suspend(() => sign({ iat, exp, iss: issuer }, algorithm)).pipe(
+    Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.fail(cause)),
+    Effect.matchEffect({
+      onFailure: (cause) => Effect.fail(signerFailed(cause)),
+      onSuccess: (result) => {
+        const jwt = Redacted.isRedacted(result) ? result : Redacted.make(result)
+        const text = Redacted.value(jwt)
+        return typeof text === "string" && isCompactJwt(text)
+          ? Effect.succeed(jwt as Redacted.Redacted<string>)
+          : Effect.fail(
+            new JwtError({
+              reason: "SignerFailed",
+              description: "the custom signer returned something that is not a compact JWT " +
+                "(header.payload.signature in base64url). Make `sign` return the signed token."
+            })
+          )
+      }
+    })
+  )
+
+const signerFailed = (cause: Cause.Cause<unknown>): JwtError => {
+  // Only the error's tag is shown: a signer's message may quote what it was signing or its credentials.
+  const failure = Cause.failureOption(cause)
+  const tag = Option.isSome(failure) && Predicate.hasProperty(failure.value, "_tag") &&
+      typeof failure.value._tag === "string" && /^\w{1,64}$/.test(failure.value._tag)
+    ? ` with ${failure.value._tag}`
+    : Option.isSome(failure)
+    ? ""
+    : " with an exception"
+  return new JwtError({
+    reason: "SignerFailed",
+    description: `the custom signer failed${tag}. Check the signer (KMS/HSM) credentials, key and availability.`
+  })
+}
+
+const ServiceProto = {
+  toString(this: Service) {
+    return `AppAuth(${this.issuer})`
+  },
+  toJSON(this: Service) {
+    return { _id: "AppAuth", issuer: this.issuer }
+  },
+  [NodeInspectSymbol](this: Service) {
+    return `AppAuth(${this.issuer})`
+  }
+}
+
+/**
+ * Validates the options and parses the private key, once; the service then signs without parsing anything.
+ *
+ * @since 0.1.0
+ * @category constructors
+ * @example
+ * ```ts
+ * import { AppAuth } from "@effect-github/app"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const auth = yield* AppAuth.make({ appId: 12345, privateKey: Redacted.make(process.env.GITHUB_APP_PRIVATE_KEY!) })
+ *   return yield* auth.jwt
+ * })
+ * ```
+ */
+export const make = (options: Options): Effect.Effect<Service, PrivateKeyError | JwtError> =>
+  Effect.gen(function*() {
+    const issuer = yield* decodeIssuer(options.appId)
+    const expiryMillis = yield* decodeExpiry(options.jwtExpiry ?? defaults.jwtExpiry, "jwtExpiry")
+    const issuedAtMillis = yield* decodeMillis(
+      options.jwtIssuedAt ?? defaults.jwtIssuedAt,
+      "jwtIssuedAt",
+      0,
+      600,
+      "how far before now `iat` is set"
+    )
+    const algorithm = options.algorithm ?? defaults.algorithm
+    const signClaims = yield* makeSigner(options, issuer, algorithm)
+    const reuseMargin = Math.min(reuseMarginMillis, expiryMillis / 2)
+    const offsetRef = yield* Ref.make(0)
+    const cache = yield* SynchronizedRef.make<Cached | undefined>(undefined)
+
+    const signAt = (serverNow: number, lifetime: number) =>
+      signClaims(Math.floor((serverNow - issuedAtMillis) / 1000), Math.floor((serverNow + lifetime) / 1000))
+
+    const isFresh = (entry: Cached, now: number, offset: number): boolean => {
+      const serverNow = now + offset
+      return Math.abs(offset - entry.offset) <= offsetToleranceMillis &&
+        serverNow >= entry.signedAt - offsetToleranceMillis &&
+        entry.expiresAt - serverNow >= reuseMargin
+    }
+
+    // Under the SynchronizedRef's lock: fibers that queued behind a signature find it fresh and share it.
+    const refresh = SynchronizedRef.modifyEffect(cache, (entry) =>
+      Effect.flatMap(Ref.get(offsetRef), (offset) =>
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now): Effect.Effect<readonly [Redacted.Redacted<string>, Cached], JwtError> => {
+            if (entry !== undefined && isFresh(entry, now, offset)) {
+              return Effect.succeed([entry.jwt, entry])
+            }
+            const signedAt = now + offset
+            return Effect.map(signAt(signedAt, expiryMillis), (jwt) => [jwt, {
+              jwt,
+              signedAt,
+              expiresAt: Math.floor((signedAt + expiryMillis) / 1000) * 1000,
+              offset
+            }])
+          }
+        )))
+
+    // The fast path: two Ref reads and a Clock read, no lock, no fiber.
+    const jwt = Effect.flatMap(SynchronizedRef.get(cache), (entry) =>
+      entry === undefined
+        ? refresh
+        : Effect.flatMap(Ref.get(offsetRef), (offset) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            isFresh(entry, now, offset) ? Effect.succeed(entry.jwt) : refresh)))
+
+    const createJwt = (createOptions?: CreateJwtOptions) =>
+      Effect.flatMap(
+        createOptions?.expiration === undefined
+          ? Either.right(expiryMillis)
+          : decodeExpiry(createOptions.expiration, "expiration"),
+        (lifetime) =>
+          Effect.flatMap(Ref.get(offsetRef), (offset) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              signAt(now + offset, lifetime)))
+      )
+
+    const observeServerTime = (serverTime: Date): Effect.Effect<void> => {
+      const server = Predicate.isDate(serverTime) ? serverTime.getTime() : NaN
+      return Number.isFinite(server)
+        ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Ref.set(offsetRef, server - now))
+        : Effect.void
+    }
+
+    const service: Service = Object.assign(Object.create(ServiceProto), {
+      issuer,
+      createJwt,
+      jwt,
+      invalidate: SynchronizedRef.set(cache, undefined),
+      observeServerTime,
+      clockOffset: Ref.get(offsetRef)
+    })
+    return service
+  })
+
+const makeSigner = (
+  options: Options,
+  issuer: string,
+  algorithm: string
+): Effect.Effect<SignClaims, PrivateKeyError | JwtError> => {
+  if (options.sign !== undefined) {
+    return options.privateKey === undefined
+      ? Effect.succeed(externalSigner(options.sign, issuer, algorithm))
+      : Effect.fail(
+        invalidOptions("give either privateKey or sign, not both: with a custom signer the key stays in it.")
+      )
+  }
+  if (algorithm !== "RS256") {
+    return Effect.fail(
+      invalidOptions(`algorithm ${algorithm} is not accepted by GitHub, which verifies app JWTs with RS256.`)
+    )
+  }
+  if (options.privateKey === undefined) {
+    return Effect.fail(
+      new PrivateKeyError({
+        problem: "Empty",
+        description: "no private key was given. Pass privateKey (the contents of the app's .pem file) or a " +
+          "custom sign function."
+      })
+    )
+  }
+  const text = Redacted.isRedacted(options.privateKey) ? Redacted.value(options.privateKey) : options.privateKey
+  return Effect.map(parsePrivateKey(text), (key) => {
+    const signRaw = rs256(key, issuer)
+    return (iat, exp) => Effect.sync(() => Redacted.make(signRaw(iat, exp)))
+  })
+}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<AppAuth, PrivateKeyError | JwtError> =>
+  Layer.effect(AppAuth, make(options))
+
+const nonEmptyString = (name: string) =>
+  Config.option(Config.string(name)).pipe(Config.map(Option.filter((value) => value.trim() !== "")))
+
+const appIdConfig = Config.all([nonEmptyString("GITHUB_APP_ID"), nonEmptyString("GITHUB_APP_CLIENT_ID")]).pipe(
+  Config.mapOrFail(([appId, clientId]) =>
+    Option.match(Option.orElse(appId, () => clientId), {
+      onNone: () =>
+        Either.left(
+          ConfigError.MissingData(
+            ["GITHUB_APP_ID"],
+            "Set GITHUB_APP_ID to the app's numeric App ID, or GITHUB_APP_CLIENT_ID to its Client ID " +
+              "(both on the app's settings page)."
+          )
+        ),
+      onSome: Either.right
+    })
+  )
+)
+
+const privateKeyConfig = Config.all([
+  Config.option(Config.redacted("GITHUB_APP_PRIVATE_KEY")).pipe(
+    Config.map(Option.filter((key) => Redacted.value(key).trim() !== ""))
+  ),
+  nonEmptyString("GITHUB_APP_PRIVATE_KEY_FILE")
+])
+
+const readPrivateKey = Effect.gen(function*() {
+  const [inline, file] = yield* privateKeyConfig
+  if (Option.isSome(inline) && Option.isSome(file)) {
+    return yield* Effect.fail(
+      ConfigError.InvalidData(
+        ["GITHUB_APP_PRIVATE_KEY_FILE"],
+        "Both GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE are set: keep only one, so it is clear which " +
+          "key is used."
+      )
+    )
+  }
+  if (Option.isSome(inline)) return inline.value
+  if (Option.isNone(file)) {
+    return yield* Effect.fail(
+      ConfigError.MissingData(
+        ["GITHUB_APP_PRIVATE_KEY"],
+        "Set GITHUB_APP_PRIVATE_KEY to the contents of the app's .pem file, or GITHUB_APP_PRIVATE_KEY_FILE to its " +
+          "path."
+      )
+    )
+  }
+  const path = file.value
+  const fs = yield* FileSystem.FileSystem
+  return yield* fs.readFileString(path).pipe(
+    Effect.map(Redacted.make),
+    Effect.mapError((error) =>
+      new PrivateKeyError({
+        problem: "Unreadable",
+        description: `the file GITHUB_APP_PRIVATE_KEY_FILE names, ${JSON.stringify(path)}, could not be read (${
+          error._tag === "SystemError" ? error.reason : error._tag
+        }). Check the path and that this process may read the file.`
+      })
+    )
+  )
+})
+
+/**
+ * Reads the app's credentials from the environment: `GITHUB_APP_ID` (or `GITHUB_APP_CLIENT_ID`), and
+ * `GITHUB_APP_PRIVATE_KEY` (or `GITHUB_APP_PRIVATE_KEY_FILE`, read with the platform's `FileSystem`).
+ * `overrides` win over the environment; with `sign`, no key is read.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  overrides: Partial<Options> = {}
+): Layer.Layer<AppAuth, ConfigError.ConfigError | PrivateKeyError | JwtError, FileSystem.FileSystem> =>
+  Layer.effect(
+    AppAuth,
+    Effect.gen(function*() {
+      const appId = overrides.appId ?? (yield* appIdConfig)
+      const privateKey = overrides.privateKey ?? (overrides.sign === undefined ? yield* readPrivateKey : undefined)
+      return yield* make({ ...overrides, appId, privateKey })
+    })
+  )
