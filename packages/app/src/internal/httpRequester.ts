@@ -1,0 +1,707 @@
+/**
+ * The implementation of `HttpRequester`: one platform `HttpClient` wrapped with GitHub's rules.
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { constTrue } from "effect/Function"
+import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
+import {
+  GithubDecodeError,
+  GithubRateLimited,
+  type GithubRequestError,
+  GithubTransportError,
+  GithubUnexpectedStatus,
+  InvalidArgument
+} from "../GithubError.js"
+import type {
+  Credentials,
+  Method,
+  Options,
+  Page,
+  RawResponse,
+  Request,
+  RequestError,
+  RetryInput,
+  Service
+} from "../HttpRequester.js"
+import { Buckets, durationMillis, Gate, parseDate, parseRateLimit, seconds } from "./rateLimit.js"
+import { type Reply, requestInfo, statusError, successBody } from "./response.js"
+import { defaultPolicyOptions, isRetryable, policy } from "./retry.js"
+import { fillRoute, isAllowedProtocol, nextLink, normalizeBaseUrl, queryString, resourceOf } from "./route.js"
+
+/** @internal */
+export const defaults = {
+  baseUrl: "https://api.github.com",
+  userAgent: "effect-github/0.1.0",
+  timeout: Duration.seconds(15),
+  perPage: 30,
+  secondsBetweenRequests: 0.25,
+  secondsBetweenWrites: 1,
+  apiVersion: "2022-11-28",
+  maxRateLimitWait: Duration.minutes(15),
+  maxRedirects: 3
+} as const
+
+/** @internal */
+export interface Resolved {
+  readonly baseUrl: string
+  readonly origin: string
+  readonly allowInsecureHttp: boolean
+  readonly userAgent: string
+  readonly timeout: Duration.Duration
+  readonly perPage: number
+  readonly retry: Schedule.Schedule<unknown, RetryInput> | undefined
+  readonly requestGap: number
+  readonly writeGap: number
+  readonly apiVersion: string
+  readonly maxRateLimitWait: number
+}
+
+const bad = (argument: string, description: string) => Either.left(new InvalidArgument({ argument, description }))
+
+const durationOption = (
+  name: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration,
+  allowZero: boolean
+): Either.Either<Duration.Duration, InvalidArgument> => {
+  if (input === undefined) return Either.right(fallback)
+  // Duration clamps negative numbers to zero; a negative option is a mistake worth reporting
+  if (typeof input === "number" && !(input >= 0)) return bad(name, "must not be negative")
+  const decoded = Duration.decodeUnknown(input)
+  if (Option.isNone(decoded)) return bad(name, "is not a duration")
+  const millis = Duration.toMillis(decoded.value)
+  if (!Number.isFinite(millis) || millis < 0 || (!allowZero && millis === 0)) {
+    return bad(name, `must be a finite duration${allowZero ? "" : " above zero"}`)
+  }
+  return Either.right(decoded.value)
+}
+
+const secondsOption = (name: string, input: number | undefined, fallback: number) =>
+  input === undefined
+    ? Either.right(fallback * 1000)
+    : typeof input === "number" && Number.isFinite(input) && input >= 0
+    ? Either.right(Math.round(input * 1000))
+    : bad(name, "must be a number of seconds, 0 or more")
+
+// eslint-disable-next-line no-control-regex
+const headerUnsafe = /[\u0000-\u001f\u007f]/
+
+/**
+ * Options with defaults filled in, or the first bad one.
+ *
+ * @internal
+ */
+export const resolveOptions = (options: Options = {}): Either.Either<Resolved, InvalidArgument> =>
+  Either.gen(function*() {
+    const allowInsecureHttp = options.allowInsecureHttp === true
+    const baseUrl = yield* normalizeBaseUrl(options.baseUrl, allowInsecureHttp)
+    const userAgent = options.userAgent ?? defaults.userAgent
+    if (typeof userAgent !== "string" || userAgent.trim() === "" || headerUnsafe.test(userAgent)) {
+      return yield* bad("userAgent", "must be a non-empty string without control characters (GitHub requires one)")
+    }
+    const apiVersion = options.apiVersion ?? defaults.apiVersion
+    if (typeof apiVersion !== "string" || !/^[\w.-]+$/.test(apiVersion)) {
+      return yield* bad("apiVersion", "must look like 2022-11-28")
+    }
+    const perPage = options.perPage ?? defaults.perPage
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
+      return yield* bad("perPage", `must be an integer from 1 to 100, got ${perPage}`)
+    }
+    const timeout = yield* durationOption("timeout", options.timeout, defaults.timeout, false)
+    const maxRateLimitWait = yield* durationOption(
+      "maxRateLimitWait",
+      options.maxRateLimitWait,
+      defaults.maxRateLimitWait,
+      true
+    )
+    const requestGap = yield* secondsOption(
+      "secondsBetweenRequests",
+      options.secondsBetweenRequests,
+      defaults.secondsBetweenRequests
+    )
+    const writeGap = yield* secondsOption(
+      "secondsBetweenWrites",
+      options.secondsBetweenWrites,
+      defaults.secondsBetweenWrites
+    )
+    const retry = yield* retryOption(options.retry)
+    return {
+      baseUrl,
+      origin: new URL(baseUrl).origin,
+      allowInsecureHttp,
+      userAgent,
+      timeout,
+      perPage,
+      retry,
+      requestGap,
+      writeGap,
+      apiVersion,
+      maxRateLimitWait: durationMillis(maxRateLimitWait)
+    }
+  })
+
+const retryOption = (
+  retry: Options["retry"]
+): Either.Either<Schedule.Schedule<unknown, RetryInput> | undefined, InvalidArgument> => {
+  if (retry === undefined || retry === true) return Either.right(policy(defaultPolicyOptions))
+  if (retry === false) return Either.right(undefined)
+  if (typeof retry === "number") {
+    return Number.isInteger(retry) && retry >= 1
+      ? Either.right(retry === 1 ? undefined : policy({ ...defaultPolicyOptions, attempts: retry }))
+      : bad("retry", `must be a whole number of attempts, 1 or more, got ${retry}`)
+  }
+  return Schedule.isSchedule(retry)
+    ? Either.right(retry)
+    : bad("retry", "must be a number of attempts, a Schedule, or a boolean")
+}
+
+/** What one client of a layer shares with every client derived from it. */
+interface Shared {
+  readonly options: Resolved
+  readonly client: HttpClient.HttpClient
+  readonly baseRequest: HttpClientRequest.HttpClientRequest
+  readonly gate: Gate
+  readonly buckets: WeakMap<Credentials, Buckets>
+  readonly decoders: WeakMap<object, (u: unknown) => Effect.Effect<any, ParseResult.ParseError, any>>
+  readonly arrayDecoders: WeakMap<object, (u: unknown) => Effect.Effect<any, ParseResult.ParseError, any>>
+}
+
+interface Prepared {
+  readonly method: Method
+  readonly route: string
+  readonly url: string
+  readonly body: HttpBody.HttpBody | undefined
+  readonly headers: Record<string, string> | undefined
+  readonly idempotent: boolean
+  readonly write: boolean
+  readonly resource: string
+}
+
+interface Received extends Reply {
+  readonly body: unknown
+}
+
+const writes = new Set<Method>(["POST", "PATCH", "PUT", "DELETE"])
+const redirects = new Set([301, 302, 307, 308])
+const retryInputTags = new Set([
+  "GithubTransportError",
+  "GithubUnauthorized",
+  "GithubForbidden",
+  "GithubNotFound",
+  "GithubRateLimited",
+  "GithubValidationFailed",
+  "GithubServerError",
+  "GithubUnexpectedStatus",
+  "GithubDecodeError"
+])
+
+const errorCode = (cause: unknown): string | undefined => {
+  for (let current = cause, depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    const errors = (current as { errors?: unknown }).errors
+    current = Array.isArray(errors) && errors.length > 0 ? errors[0] : (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const notSentCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"])
+const tlsCode = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/
+
+const transportError = (
+  p: Prepared,
+  error: HttpClientError.HttpClientError
+): GithubTransportError => {
+  const info = { method: p.method, route: p.route }
+  if (error._tag === "ResponseError") {
+    return new GithubTransportError({
+      ...info,
+      reason: "Body",
+      notProcessed: false,
+      description: "reading the body failed"
+    })
+  }
+  if (error.reason !== "Transport") {
+    return new GithubTransportError({ ...info, reason: "Other", notProcessed: true, description: error.reason })
+  }
+  const code = errorCode(error.cause)
+  const message = error.cause instanceof Error ? error.cause.message : String(error.cause)
+  if (code !== undefined && tlsCode.test(code)) {
+    return new GithubTransportError({
+      ...info,
+      reason: "Other",
+      notProcessed: true,
+      description: `TLS certificate verification failed (${code}): give the server's CA bundle, or disable verify`
+    })
+  }
+  const notProcessed = code !== undefined && notSentCodes.has(code)
+  return new GithubTransportError({
+    ...info,
+    reason: notProcessed || code === "ECONNRESET" ? "Connection" : "Other",
+    notProcessed,
+    description: code === undefined || message.includes(code) ? message : `${code}: ${message}`
+  })
+}
+
+const withWait = (error: GithubRateLimited, wait: number): GithubRateLimited =>
+  error.retryAfter !== undefined || error.resetAt !== undefined
+    ? error
+    : new GithubRateLimited({
+      ...(error.method === undefined ? {} : { method: error.method }),
+      ...(error.route === undefined ? {} : { route: error.route }),
+      ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+      ...(error.githubMessage === undefined ? {} : { githubMessage: error.githubMessage }),
+      ...(error.documentationUrl === undefined ? {} : { documentationUrl: error.documentationUrl }),
+      ...(error.resource === undefined ? {} : { resource: error.resource }),
+      kind: error.kind,
+      retryAfter: Duration.millis(wait)
+    })
+
+const describe = (error: RetryInput): string => {
+  switch (error._tag) {
+    case "GithubRateLimited":
+      return error.kind === "primary"
+        ? `primary rate limit (${error.resource ?? "core"}) exhausted`
+        : "secondary rate limit"
+    case "GithubTransportError":
+      return error.reason === "Timeout" ? "timed out" : `transport error (${error.description})`
+    default:
+      return `status ${error.status ?? "?"}`
+  }
+}
+
+/**
+ * @internal
+ */
+export const make = (options?: Options): Effect.Effect<Service, InvalidArgument, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const resolved = yield* resolveOptions(options)
+    // The platform client's own span would record the full URL and headers; ours records the route template
+    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, constTrue)
+    const baseRequest = HttpClientRequest.get(resolved.baseUrl).pipe(
+      HttpClientRequest.setHeaders({
+        accept: "application/vnd.github+json",
+        "x-github-api-version": resolved.apiVersion,
+        "user-agent": resolved.userAgent
+      })
+    )
+    const shared: Shared = {
+      options: resolved,
+      client,
+      baseRequest,
+      gate: new Gate(resolved.requestGap, resolved.writeGap),
+      buckets: new WeakMap(),
+      decoders: new WeakMap(),
+      arrayDecoders: new WeakMap()
+    }
+    return makeService(shared, undefined, new Buckets())
+  })
+
+const cached = (
+  cache: WeakMap<object, (u: unknown) => Effect.Effect<any, ParseResult.ParseError, any>>,
+  schema: Schema.Schema.Any,
+  build: () => Schema.Schema.Any
+) => {
+  let decode = cache.get(schema)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknown(build() as Schema.Schema<unknown, unknown, unknown>)
+    cache.set(schema, decode)
+  }
+  return decode
+}
+
+const makeService = (shared: Shared, credentials: Credentials | undefined, buckets: Buckets): Service => {
+  const { gate, options } = shared
+  const timeoutMillis = Duration.toMillis(options.timeout)
+
+  const prepare = (request: Request, extraQuery?: Record<string, string>): Effect.Effect<Prepared, InvalidArgument> =>
+    Effect.suspend(() => {
+      const path = fillRoute(request.path, request.params)
+      if (Either.isLeft(path)) return Effect.fail(path.left)
+      let headers: Record<string, string> | undefined
+      if (request.headers !== undefined) {
+        headers = {}
+        for (const key of Object.keys(request.headers)) headers[key.toLowerCase()] = request.headers[key]!
+      }
+      const method = request.method
+      const write = writes.has(method)
+      const prepared = (body: HttpBody.HttpBody | undefined): Prepared => ({
+        method,
+        route: request.path,
+        url: options.baseUrl + path.right + queryString(request.query, extraQuery),
+        body,
+        headers,
+        idempotent: request.idempotent ?? !write,
+        write,
+        resource: resourceOf(request.path)
+      })
+      if (request.body === undefined) return Effect.succeed(prepared(undefined))
+      return HttpBody.json(request.body).pipe(
+        Effect.mapBoth({
+          onFailure: () => new InvalidArgument({ argument: "body", description: "cannot be encoded as JSON" }),
+          onSuccess: prepared
+        })
+      )
+    })
+
+  const blockedUntil = (p: Prepared): number => Math.max(gate.pausedUntil, buckets.blockedUntil(p.resource))
+
+  // Waits for a pause, an exhausted bucket and then for a spacing slot; costs one clock read when none applies.
+  const enter = (p: Prepared): Effect.Effect<void, GithubRateLimited> =>
+    Effect.clockWith((clock) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const blocked = blockedUntil(p)
+      if (blocked > now) {
+        const wait = blocked - now
+        if (wait > options.maxRateLimitWait) {
+          const primary = buckets.blockedUntil(p.resource) >= gate.pausedUntil
+          const resetAt = buckets.get(p.resource)?.resetAt
+          return Effect.fail(
+            new GithubRateLimited({
+              method: p.method,
+              route: p.route,
+              kind: primary ? "primary" : "secondary",
+              retryAfter: Duration.millis(wait),
+              ...(primary ? { resource: p.resource } : {}),
+              ...(primary && resetAt !== undefined ? { resetAt } : {})
+            })
+          )
+        }
+        return Effect.logDebug(`GitHub ${p.method} ${p.route}: waiting ${seconds(wait)} for a rate limit`).pipe(
+          Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+          Effect.zipRight(enter(p))
+        )
+      }
+      if (!gate.spaced) return Effect.void
+      const start = gate.reserve(now, p.write)
+      if (start <= now) return Effect.void
+      return Effect.sleep(Duration.millis(start - now)).pipe(
+        // a rate limit may have paused everything while this request waited for its slot
+        Effect.zipRight(
+          Effect.clockWith((clock) => blockedUntil(p) > clock.unsafeCurrentTimeMillis() ? enter(p) : Effect.void)
+        )
+      )
+    })
+
+  const exchange = (
+    p: Prepared,
+    url: string,
+    authorization: Redacted.Redacted<string> | undefined
+  ): Effect.Effect<Reply, GithubTransportError> => {
+    let request = HttpClientRequest.setUrl(shared.baseRequest, url)
+    if (p.method !== "GET") request = HttpClientRequest.setMethod(request, p.method)
+    if (p.headers !== undefined) request = HttpClientRequest.setHeaders(request, p.headers)
+    if (authorization !== undefined) {
+      request = HttpClientRequest.setHeader(request, "authorization", Redacted.value(authorization))
+    }
+    if (p.body !== undefined) request = HttpClientRequest.setBody(request, p.body)
+    return shared.client.execute(request).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(response.text, (text): Reply => ({
+          method: p.method,
+          route: p.route,
+          status: response.status,
+          headers: response.headers,
+          text
+        }))
+      ),
+      Effect.catchAll((error) => Effect.fail(transportError(p, error))),
+      Effect.timeoutFail({
+        duration: timeoutMillis,
+        onTimeout: () =>
+          new GithubTransportError({
+            method: p.method,
+            route: p.route,
+            reason: "Timeout",
+            notProcessed: false,
+            description: `no complete response within ${seconds(timeoutMillis)}`
+          })
+      })
+    )
+  }
+
+  // Records what a GitHub response tells about rate limits and the server's clock.
+  const observe = (reply: Reply, span: Tracer.Span): Effect.Effect<void> =>
+    Effect.clockWith((clock) => {
+      const serverNow = parseDate(reply.headers.date)
+      const rateLimit = parseRateLimit(reply.headers)
+      span.attribute("http.response.status_code", reply.status)
+      if (rateLimit !== undefined) {
+        buckets.record(rateLimit, serverNow, clock.unsafeCurrentTimeMillis())
+        span.attribute("github.ratelimit.remaining", rateLimit.remaining)
+      }
+      const observeServerTime = credentials?.observeServerTime
+      return serverNow === undefined || observeServerTime === undefined
+        ? Effect.void
+        : observeServerTime(new Date(serverNow))
+    })
+
+  const follow = (
+    p: Prepared,
+    url: string,
+    authorization: Redacted.Redacted<string> | undefined,
+    hops: number,
+    span: Tracer.Span
+  ): Effect.Effect<Reply, GithubRequestError> =>
+    Effect.flatMap(exchange(p, url, authorization), (reply) => {
+      // only GitHub's own answers (not a redirect target's) tell about its rate limits and clock
+      const observed = url.startsWith(options.origin + "/") ? observe(reply, span) : Effect.void
+      const location = reply.headers.location
+      if (!redirects.has(reply.status) || location === undefined) return Effect.as(observed, reply)
+      const unfollowed = (why: string) =>
+        Effect.zipRight(
+          observed,
+          Effect.fail(new GithubUnexpectedStatus({ ...requestInfo(reply), hint: `Redirect not followed: ${why}.` }))
+        )
+      if (hops >= defaults.maxRedirects) return unfollowed(`more than ${defaults.maxRedirects} redirects`)
+      let next: URL
+      try {
+        next = new URL(location, url)
+      } catch {
+        return unfollowed("the Location header is not a URL")
+      }
+      if (!isAllowedProtocol(next, options.allowInsecureHttp)) {
+        return unfollowed(`it leads to insecure ${next.protocol} at ${next.host}`)
+      }
+      // Credentials go only to the base URL's origin; another host gets the request without them
+      const nextAuthorization = next.origin === options.origin ? authorization : undefined
+      return observed.pipe(
+        Effect.zipRight(enter(p)),
+        Effect.zipRight(follow(p, next.href, nextAuthorization, hops + 1, span))
+      )
+    })
+
+  const attempt = (p: Prepared, n: number, fresh: boolean, accept304: boolean): Effect.Effect<Received, RequestError> =>
+    Effect.zipRight(
+      enter(p),
+      Effect.useSpan(`GitHub ${p.method} ${p.route}`, {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: { "http.request.method": p.method, "http.route": p.route, "github.attempt": n }
+      }, (span) =>
+        (credentials === undefined
+          ? follow(p, p.url, undefined, 0, span)
+          : Effect.flatMap(
+            credentials.authorization(fresh),
+            (authorization) => follow(p, p.url, authorization, 0, span)
+          )).pipe(
+            Effect.flatMap((reply): Effect.Effect<Received, GithubRequestError> => {
+              if ((reply.status >= 200 && reply.status < 300) || (accept304 && reply.status === 304)) {
+                const body = successBody(reply, options.baseUrl)
+                return Either.isRight(body) ? Effect.succeed({ ...reply, body: body.right }) : Effect.fail(body.left)
+              }
+              return Effect.clockWith((clock) =>
+                Effect.fail(statusError(reply, options.baseUrl, clock.unsafeCurrentTimeMillis()))
+              )
+            }),
+            Effect.withParentSpan(span)
+          ))
+    )
+
+  const retry = options.retry
+
+  interface Attempt {
+    readonly n: number
+    readonly fresh: boolean
+    readonly refreshed: boolean
+    readonly schedule: { readonly state: unknown } | undefined
+  }
+
+  const run = (p: Prepared, accept304: boolean): Effect.Effect<Received, RequestError> => {
+    const loop = (at: Attempt): Effect.Effect<Received, RequestError> =>
+      Effect.catchAll(attempt(p, at.n, at.fresh, accept304), (error) => {
+        const lag = credentials?.replicationLag
+        return lag !== undefined && (error._tag === "GithubUnauthorized" || error._tag === "GithubForbidden")
+          ? Effect.flatMap(lag, (remaining) => {
+            const wait = Math.min(1000, Duration.toMillis(remaining))
+            return wait > 0
+              ? Effect.logDebug(`GitHub ${p.method} ${p.route}: ${error.status} for fresh credentials; repeating`).pipe(
+                Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+                Effect.zipRight(loop({ ...at, n: at.n + 1 }))
+              )
+              : recover(at, error)
+          })
+          : recover(at, error)
+      })
+
+    const recover = (at: Attempt, error: RequestError): Effect.Effect<Received, RequestError> => {
+      if (
+        error._tag === "GithubUnauthorized" && credentials !== undefined && !at.refreshed &&
+        credentials.shouldRefresh(error)
+      ) {
+        return Effect.zipRight(
+          Effect.logDebug(`GitHub ${p.method} ${p.route}: 401 (${error.reason}); repeating with fresh credentials`),
+          loop({ ...at, n: at.n + 1, fresh: true, refreshed: true })
+        )
+      }
+      if (retry === undefined || !retryInputTags.has(error._tag)) return Effect.fail(error)
+      const input = error as RetryInput
+      if (!isRetryable(input, p.idempotent)) return Effect.fail(error)
+      return Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return Effect.flatMap(
+          retry.step(now, input, at.schedule === undefined ? retry.initial : at.schedule.state),
+          ([state, , decision]): Effect.Effect<Received, RequestError> => {
+            if (ScheduleDecision.isDone(decision)) return Effect.fail(error)
+            const wait = Math.max(0, Intervals.start(decision.intervals) - now)
+            if (input._tag === "GithubRateLimited") {
+              if (wait > options.maxRateLimitWait) return Effect.fail(withWait(input, wait))
+              // a secondary limit is per app or user, not per bucket: hold back every request meanwhile
+              if (input.kind === "secondary") gate.pause(now + wait)
+            }
+            const message = `GitHub ${p.method} ${p.route}: ${describe(input)}; attempt ${at.n + 1} in ${seconds(wait)}`
+            return (input._tag === "GithubRateLimited" ? Effect.logWarning(message) : Effect.logDebug(message)).pipe(
+              Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+              Effect.zipRight(loop({ ...at, n: at.n + 1, fresh: false, schedule: { state } }))
+            )
+          }
+        )
+      })
+    }
+    return loop({ n: 1, fresh: false, refreshed: false, schedule: undefined })
+  }
+
+  const decodeWith = <A, I, R>(
+    schema: Schema.Schema<A, I, R>,
+    received: Received
+  ): Effect.Effect<A, GithubDecodeError, R> =>
+    Effect.mapError(
+      cached(shared.decoders, schema, () => schema)(received.body) as Effect.Effect<A, ParseResult.ParseError, R>,
+      (error) => GithubDecodeError.fromParseError(error, requestInfo(received))
+    )
+
+  const pages = <A, I, R>(
+    request: Request,
+    item: Schema.Schema<A, I, R>,
+    pageOptions?: { readonly key?: string | undefined; readonly perPage?: number | undefined }
+  ): Stream.Stream<Page<A>, RequestError, R> => {
+    const perPage = pageOptions?.perPage ?? options.perPage
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
+      return Stream.fail(
+        new InvalidArgument({ argument: "perPage", description: `must be an integer from 1 to 100, got ${perPage}` })
+      )
+    }
+    const decode = cached(shared.arrayDecoders, item, () => Schema.Array(item)) as (
+      u: unknown
+    ) => Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError, R>
+    type State = { readonly url: string } | { readonly fail: GithubRequestError }
+    return Stream.unwrap(
+      Effect.map(
+        prepare(request, { per_page: String(perPage) }),
+        (first) =>
+          Stream.paginateChunkEffect<State, Page<A>, RequestError, R>({ url: first.url }, (state) => {
+            if ("fail" in state) {
+              return Effect.fail(state.fail)
+            }
+            return Effect.flatMap(run({ ...first, url: state.url }, false), (received) => {
+              const extracted = extractItems(received, pageOptions?.key)
+              if (Either.isLeft(extracted)) return Effect.fail(extracted.left)
+              const { items, key, totalCount } = extracted.right
+              return Effect.map(
+                Effect.mapError(decode(items), (error) =>
+                  new GithubDecodeError({
+                    ...requestInfo(received),
+                    issues: GithubDecodeError.fromParseError(error).issues.map((issue) =>
+                      key === undefined ? issue : { ...issue, path: `$.${key}${issue.path.slice(1)}` }
+                    )
+                  })),
+                (decoded) => {
+                  const page: Page<A> = { items: decoded, totalCount }
+                  const next = nextLink(received.headers.link)
+                  if (Option.isNone(next) || decoded.length === 0) return [Chunk.of(page), Option.none()] as const
+                  let url: URL | undefined
+                  try {
+                    url = new URL(next.value, state.url)
+                  } catch {
+                    url = undefined
+                  }
+                  if (url === undefined || url.origin !== options.origin) {
+                    const fail = new GithubUnexpectedStatus({
+                      ...requestInfo(received),
+                      hint: "The Link header's next page is not on the base URL's origin; not following it."
+                    })
+                    return [Chunk.of(page), Option.some<State>({ fail })] as const
+                  }
+                  return [Chunk.of(page), Option.some<State>({ url: url.href })] as const
+                }
+              )
+            })
+          })
+      )
+    )
+  }
+
+  const service: Service = {
+    baseUrl: options.baseUrl,
+    perPage: options.perPage,
+    request: (request, schema) =>
+      Effect.flatMap(
+        prepare(request),
+        (p) => Effect.flatMap(run(p, false), (received) => decodeWith(schema, received))
+      ),
+    requestJson: (request) =>
+      Effect.flatMap(prepare(request), (p) =>
+        Effect.map(run(p, true), (received): RawResponse => ({
+          status: received.status,
+          headers: received.headers as Readonly<Record<string, string>>,
+          body: received.body
+        }))),
+    paginate: (request, item, pageOptions) =>
+      Stream.mapConcatChunk(pages(request, item, pageOptions), (page) => Chunk.unsafeFromArray(page.items)),
+    paginatePages: pages,
+    rateLimit: (resource = "core") => Effect.sync(() => Option.fromNullable(buckets.get(resource))),
+    withCredentials: (next) => {
+      let nextBuckets = shared.buckets.get(next)
+      if (nextBuckets === undefined) {
+        nextBuckets = new Buckets()
+        shared.buckets.set(next, nextBuckets)
+      }
+      return makeService(shared, next, nextBuckets)
+    }
+  }
+  return service
+}
+
+const extractItems = (
+  received: Received,
+  key: string | undefined
+): Either.Either<
+  { readonly items: unknown; readonly key: string | undefined; readonly totalCount: Option.Option<number> },
+  GithubDecodeError
+> => {
+  const body = received.body
+  if (Array.isArray(body)) return Either.right({ items: body, key: undefined, totalCount: Option.none() })
+  const fail = (expected: string) =>
+    Either.left(new GithubDecodeError({ ...requestInfo(received), issues: [{ path: "$", expected }] }))
+  if (typeof body !== "object" || body === null) return fail(key === undefined ? "an array" : `an object with ${key}`)
+  const record = body as Record<string, unknown>
+  const totalCount = typeof record.total_count === "number" ? Option.some(record.total_count) : Option.none()
+  if (key !== undefined) {
+    return Array.isArray(record[key])
+      ? Either.right({ items: record[key], key, totalCount })
+      : Either.left(
+        new GithubDecodeError({ ...requestInfo(received), issues: [{ path: `$.${key}`, expected: "an array" }] })
+      )
+  }
+  // without a key, a wrapped body with exactly one array (`{ total_count, repositories: [...] }`) is unwrapped
+  const arrays = Object.keys(record).filter((name) => Array.isArray(record[name]))
+  return arrays.length === 1
+    ? Either.right({ items: record[arrays[0]!], key: arrays[0], totalCount })
+    : fail("an array, or an object with one array (give `key` to choose)")
+}
