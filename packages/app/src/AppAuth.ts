@@ -260,8 +260,10 @@ export const make = (options: Options): Effect.Effect<Service, PrivateKeyError |
     const offsetRef = yield* Ref.make(0)
     const cache = yield* SynchronizedRef.make<Cached | undefined>(undefined)
 
+    // Seconds, floored: a JWT never lives longer than asked, so 600 s stays within GitHub's 10 minutes.
+    const expOf = (serverNow: number, lifetime: number) => Math.floor((serverNow + lifetime) / 1000)
     const signAt = (serverNow: number, lifetime: number) =>
-      signClaims(Math.floor((serverNow - issuedAtMillis) / 1000), Math.floor((serverNow + lifetime) / 1000))
+      signClaims(Math.floor((serverNow - issuedAtMillis) / 1000), expOf(serverNow, lifetime))
 
     const isFresh = (entry: Cached, now: number, offset: number): boolean => {
       const serverNow = now + offset
@@ -283,7 +285,7 @@ export const make = (options: Options): Effect.Effect<Service, PrivateKeyError |
             return Effect.map(signAt(signedAt, expiryMillis), (jwt) => [jwt, {
               jwt,
               signedAt,
-              expiresAt: Math.floor((signedAt + expiryMillis) / 1000) * 1000,
+              expiresAt: expOf(signedAt, expiryMillis) * 1000,
               offset
             }])
           }
