@@ -1,1 +1,1 @@
-export {}
+export * as NodeHttpTransport from "./NodeHttpTransport.js"
