@@ -541,10 +541,10 @@ for (const mode of modes) {
   })
 }
 
-describe("GithubSimulator server lifetime", () => {
-  it.live("closing the scope stops the server", () =>
+describe("GithubSimulator lifetime", () => {
+  it.live("closing a server's scope stops that server", () =>
     Effect.gen(function*() {
-      const sim = yield* Effect.scoped(GithubSimulator.make())
+      const sim = yield* GithubSimulator.make()
       const url = yield* Effect.scoped(
         Effect.gen(function*() {
           const { url } = yield* sim.server
@@ -556,5 +556,12 @@ describe("GithubSimulator server lifetime", () => {
       )
       const error = yield* Effect.promise(() => fetch(`${url}/rate_limit`).then(() => undefined, (e) => e))
       assert.instanceOf(error, Error)
+    }).pipe(Effect.scoped))
+
+  it.effect("closing the simulator's scope makes its in-process client fail like a refused connection", () =>
+    Effect.gen(function*() {
+      const sim = yield* Effect.scoped(GithubSimulator.make())
+      const result = yield* Effect.either(sim.client.get(`${sim.baseUrl}/rate_limit`))
+      assert.isTrue(result._tag === "Left" && result.left._tag === "RequestError")
     }))
 })

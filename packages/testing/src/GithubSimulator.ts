@@ -379,6 +379,8 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
       rateLimitWindowMs: Duration.toMillis(Duration.decode(options.rateLimit?.window ?? "1 hour")),
       record: options.recordRequests ?? true
     })
+    // A closed simulator answers nothing: requests made after its scope closed fail like a refused connection.
+    yield* Effect.addFinalizer(() => Effect.sync(core.close))
 
     const client = HttpClient.make((request, url) =>
       Effect.flatMap(requestBody(request), (body) =>
@@ -390,7 +392,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
                 new HttpClientError.RequestError({
                   request,
                   reason: "Transport",
-                  description: "connection reset by the simulator (ECONNRESET)"
+                  description: "connection reset by the simulator (ECONNRESET, or the simulator's scope is closed)"
                 })
               )
               : Effect.succeed(HttpClientResponse.fromWeb(
@@ -430,7 +432,8 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
             ? HttpServerResponse.empty({ status: 204, headers: rest })
             : HttpServerResponse.text(reply.body, { status: reply.status, headers: rest, contentType })
         })
-        yield* server.serve(HttpRouter.empty.pipe(HttpRouter.all("*", handler)))
+        // No spans per request: the simulator is a test double, and benchmarks push 100k requests through it.
+        yield* server.serve(HttpRouter.empty.pipe(HttpRouter.all("*", handler))).pipe(Effect.withTracerEnabled(false))
         const address = server.address
         const port = address._tag === "TcpAddress" ? address.port : 0
         return { url: `http://${host}:${port}${normalizedPrefix}`, port }

@@ -144,10 +144,17 @@ const parseId = (value: string): number | undefined => /^[1-9][0-9]{0,15}$/.test
 const firstHeader = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
   typeof value === "string" ? value : value?.[0]
 
+// Random bytes drawn in batches: one `randomBytes` call per token was the costliest step of a mint.
+let entropy = Buffer.alloc(0)
+let entropyOffset = 0
 const newToken = (): string => {
-  const bytes = randomBytes(36)
+  if (entropyOffset + 36 > entropy.length) {
+    entropy = randomBytes(36 * 512)
+    entropyOffset = 0
+  }
   let out = "ghs_"
-  for (const byte of bytes) out += ALPHABET[byte % 62]
+  for (let i = entropyOffset; i < entropyOffset + 36; i++) out += ALPHABET[entropy[i]! % 62]
+  entropyOffset += 36
   return out
 }
 
@@ -746,8 +753,10 @@ export const makeCore = (options: CoreOptions) => {
     }
   }
 
+  let closed = false
+
   const handle = (request: CoreRequest): Effect.Effect<CoreReply> =>
-    Effect.flatMap(Clock.currentTimeMillis, (clockNow) => {
+    closed ? Effect.succeed({ _tag: "Reset" }) : Effect.flatMap(Clock.currentTimeMillis, (clockNow) => {
       const n = ++sequence
       const requestId = `5E1D:${n.toString(16).toUpperCase().padStart(6, "0")}:${app.id.toString(16).toUpperCase()}:0:0`
       const fullPath = request.url.pathname
@@ -794,6 +803,9 @@ export const makeCore = (options: CoreOptions) => {
 
   return {
     handle,
+    close: () => {
+      closed = true
+    },
     addFault: (matcher: RouteMatcher, faults: ReadonlyArray<Fault>, times: number) => {
       const matches = compileMatcher(matcher)
       if (faults.length === 1) rules.push({ matches, fault: faults[0]!, remaining: times })

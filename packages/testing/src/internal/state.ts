@@ -181,6 +181,17 @@ export interface Urls {
 
 const s = JSON.stringify
 
+// Generated installations share their permissions and events objects: stringify each object once.
+const stringified = new WeakMap<object, string>()
+const sj = (value: object): string => {
+  let out = stringified.get(value)
+  if (out === undefined) {
+    out = JSON.stringify(value)
+    stringified.set(value, out)
+  }
+  return out
+}
+
 const nodeId = (kind: string, id: number) => Buffer.from(`${kind}${id}`).toString("base64")
 
 /** @internal */
@@ -232,8 +243,8 @@ export const renderInstallation = (app: App, installation: Installation, urls: U
     s(`${urls.api}/app/installations/${installation.id}/access_tokens`)
   },"repositories_url":${s(`${urls.api}/installation/repositories`)},"html_url":${s(settings)},"app_id":${app.id},` +
     `"app_slug":${s(app.slug)},"target_id":${account.id},"target_type":${s(account.type)},"permissions":${
-      s(installation.permissions)
-    },"events":${s(installation.events)},"created_at":${s(installation.createdAt)},"updated_at":${
+      sj(installation.permissions)
+    },"events":${sj(installation.events)},"created_at":${s(installation.createdAt)},"updated_at":${
       s(new Date(installation.updatedAtMs).toISOString())
     },"single_file_name":null,"has_multiple_single_files":false,"single_file_paths":[],"suspended_by":${
       suspended === undefined ? "null" : renderAccount(app.owner, urls)
