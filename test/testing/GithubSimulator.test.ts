@@ -407,9 +407,9 @@ for (const mode of modes) {
         assert.strictEqual(expired.status, 401)
         assert.match(expired.json.message, /^'Expiration time' claim \('exp'\) must be a numeric value/)
         const forged = yield* call(t, "GET", "/app", { auth: `Bearer ${yield* jwt(sim, { key: strangerKey })}` })
-        assert.deepStrictEqual([forged.status, forged.json.message], [401, "A JSON web token could not be decoded"])
+        assert.deepStrictEqual([forged.status, forged.json.message], [401, "Bad credentials"])
         const garbage = yield* call(t, "GET", "/app", { auth: "Bearer a.b.c" })
-        assert.strictEqual(garbage.status, 401)
+        assert.deepStrictEqual([garbage.status, garbage.json.message], [401, "A JSON web token could not be decoded"])
       }))
 
     it.scoped("app routes refuse installation tokens and missing credentials", () =>

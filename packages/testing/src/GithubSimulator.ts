@@ -473,10 +473,10 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
       requests: Effect.sync(core.records),
       count: (route) => Effect.sync(() => core.count(route)),
       resetRequests: Effect.sync(core.resetRequests),
-      tokens: Effect.sync(() => core.tokens().map((record) => toIssuedToken(record, Redacted.make))),
+      tokens: Effect.sync(() => core.tokens().map((record) => toIssuedToken(record))),
       activeTokens: Effect.map(
         Clock.currentTimeMillis,
-        (now) => issued(now).map((record) => toIssuedToken(record, Redacted.make))
+        (now) => issued(now).map((record) => toIssuedToken(record))
       )
     }
     return simulator

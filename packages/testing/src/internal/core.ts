@@ -5,6 +5,7 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { compactVerify } from "jose"
 import { randomBytes } from "node:crypto"
 import type { Fault } from "../Fault.js"
@@ -233,7 +234,10 @@ export const makeCore = (options: CoreOptions) => {
             return { failure: JWT_UNDECODABLE }
           }
         },
-        () => ({ failure: JWT_UNDECODABLE })
+        // A well-formed JWT whose signature fails (another key) gets "Bad credentials"; anything else undecodable.
+        (error) => ({
+          failure: error?.code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" ? BAD_CREDENTIALS : JWT_UNDECODABLE
+        })
       )
     ).pipe(Effect.tap((entry) => {
       if (verified.size >= 10_000) verified.clear()
@@ -852,8 +856,8 @@ export const makeCore = (options: CoreOptions) => {
 export type Core = ReturnType<typeof makeCore>
 
 /** @internal */
-export const toIssuedToken = (record: TokenRecord, redact: (token: string) => IssuedToken["token"]): IssuedToken => ({
-  token: redact(record.token),
+export const toIssuedToken = (record: TokenRecord): IssuedToken => ({
+  token: Redacted.make(record.token),
   installationId: record.installation.id,
   mintedAt: new Date(record.mintedAtMs),
   expiresAt: new Date(record.expiresAtMs),
