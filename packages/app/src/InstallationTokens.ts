@@ -1,0 +1,347 @@
+/**
+ * Installation access tokens: minted once per scope, shared by concurrent callers, reused until shortly before
+ * they expire, refreshed in the background on request, and revocable.
+ *
+ * @since 0.1.0
+ */
+import * as Cache from "effect/Cache"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as AppAuth from "./AppAuth.js"
+import { InvalidArgument } from "./GithubError.js"
+import * as HttpRequester from "./HttpRequester.js"
+import { InstallationAuthorization } from "./InstallationAuthorization.js"
+import * as Credentials from "./internal/credentials.js"
+import * as Validate from "./internal/validate.js"
+
+/**
+ * What a token may do: fewer permissions and fewer repositories than the installation has. Empty means all of
+ * the installation's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenScope {
+  readonly permissions?: Readonly<Record<string, "read" | "write" | "admin">> | undefined
+  /** Repository names, without the owner. */
+  readonly repositories?: ReadonlyArray<string> | undefined
+  readonly repositoryIds?: ReadonlyArray<number> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** A cached token is used until `expires_at` minus this margin; default 5 minutes. */
+  readonly refreshMargin?: Duration.DurationInput | undefined
+  /** The most tokens kept (least recently used go first); default 15,000. */
+  readonly capacity?: number | undefined
+  /**
+   * Renew cached tokens in a background fiber before they reach the margin, so readers never wait on a mint.
+   * `true` checks every 30 s; or give the interval. Default off.
+   */
+  readonly proactiveRefresh?: boolean | Duration.DurationInput | undefined
+  /**
+   * How long after minting a token GitHub may still refuse it while it replicates (401, or 403 on a narrowed
+   * token); requests are retried with backoff within this window. Default 5 s.
+   */
+  readonly replicationLagWindow?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** A token for the installation and scope: from the cache, or minted once for all concurrent callers. */
+  readonly get: (
+    installationId: number,
+    scope?: TokenScope
+  ) => Effect.Effect<InstallationAuthorization, HttpRequester.RequestError>
+  /** A new token, bypassing the cache. */
+  readonly mint: (
+    installationId: number,
+    scope?: TokenScope
+  ) => Effect.Effect<InstallationAuthorization, HttpRequester.RequestError>
+  /** Drops the cached token of this installation and scope. */
+  readonly invalidate: (installationId: number, scope?: TokenScope) => Effect.Effect<void, InvalidArgument>
+  /** Revokes a token at GitHub (`DELETE /installation/token`) and drops it from the cache. */
+  readonly revoke: (token: Redacted.Redacted<string>) => Effect.Effect<void, HttpRequester.RequestError>
+  /** A new token that is revoked when the scope closes. */
+  readonly scoped: (
+    installationId: number,
+    scope?: TokenScope
+  ) => Effect.Effect<InstallationAuthorization, HttpRequester.RequestError, Scope.Scope>
+  /**
+   * A requester acting as the installation (PyGithub's `get_github_for_installation`): token auth from this
+   * cache, refreshed on its own, sharing spacing and rate-limit pauses with the app's requester.
+   */
+  readonly requester: (installationId: number, scope?: TokenScope) => HttpRequester.Service
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class InstallationTokens extends Context.Tag("@effect-github/app/InstallationTokens")<
+  InstallationTokens,
+  Service
+>() {}
+
+/**
+ * Effect metrics of the token cache.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const metrics = {
+  hits: Metric.counter("github_app_token_cache_hits", { description: "Tokens served from the cache" }),
+  misses: Metric.counter("github_app_token_cache_misses", { description: "Token lookups that had to mint" }),
+  mints: Metric.counter("github_app_token_mints", { description: "Installation tokens minted" }),
+  refreshes: Metric.counter("github_app_token_refreshes", { description: "Tokens renewed in the background" }),
+  inFlight: Metric.gauge("github_app_token_mints_in_flight", { description: "Mints waiting for GitHub" })
+} as const
+
+interface Key {
+  readonly installationId: number
+  readonly permissions: ReadonlyArray<readonly [string, string]>
+  readonly repositories: ReadonlyArray<string>
+  readonly repositoryIds: ReadonlyArray<number>
+}
+
+interface Entry {
+  readonly authorization: InstallationAuthorization
+  /** When the entry stops being served (epoch ms): `expires_at` minus the margin. */
+  readonly goodUntil: number
+  readonly mintedAt: number
+  readonly timeToLive: Duration.Duration
+}
+
+const defaults = {
+  refreshMargin: Duration.minutes(5),
+  capacity: 15_000,
+  refreshInterval: Duration.seconds(30),
+  replicationLagWindow: Duration.seconds(5)
+} as const
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, InvalidArgument, AppAuth.AppAuth | HttpRequester.HttpRequester | Scope.Scope> =>
+  Effect.gen(function*() {
+    const auth = yield* AppAuth.AppAuth
+    const base = yield* HttpRequester.HttpRequester
+    const margin = yield* duration("refreshMargin", options.refreshMargin, defaults.refreshMargin)
+    const lagWindow = yield* duration(
+      "replicationLagWindow",
+      options.replicationLagWindow,
+      defaults.replicationLagWindow
+    )
+    const capacity = options.capacity ?? defaults.capacity
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      return yield* new InvalidArgument({ argument: "capacity", description: "expected a positive integer" })
+    }
+    const appRequester = base.withCredentials(Credentials.app(auth))
+    // The cache key names everything that makes two tokens different, so one cache can never hand out a token
+    // of another GitHub host or app.
+    const prefix = `${base.baseUrl}\u0000${auth.issuer}\u0000`
+
+    const mintKey = (key: Key): Effect.Effect<InstallationAuthorization, HttpRequester.RequestError> =>
+      appRequester.request(
+        {
+          method: "POST",
+          path: "/app/installations/{installation_id}/access_tokens",
+          params: { installation_id: key.installationId },
+          body: requestBody(key),
+          // Minting twice is harmless (GitHub hands out another token), so a lost response may be retried.
+          idempotent: true
+        },
+        InstallationAuthorization
+      ).pipe(
+        Effect.tap(Metric.increment(metrics.mints)),
+        (mint) =>
+          Effect.acquireUseRelease(
+            Metric.incrementBy(metrics.inFlight, 1),
+            () => mint,
+            () => Metric.incrementBy(metrics.inFlight, -1)
+          ),
+        Effect.withSpan("InstallationTokens.mint", {
+          attributes: { "github.installation_id": key.installationId }
+        })
+      )
+
+    const cache = yield* Cache.makeWith({
+      capacity,
+      lookup: (encoded: string) =>
+        Effect.gen(function*() {
+          const authorization = yield* mintKey(decodeKey(encoded, prefix))
+          const now = yield* Clock.currentTimeMillis
+          const goodUntil = authorization.expires_at.getTime() - Duration.toMillis(margin)
+          return {
+            authorization,
+            goodUntil,
+            mintedAt: now,
+            // Cache keeps serving an entry while now <= creation + ttl; the token stops being good at goodUntil.
+            timeToLive: Duration.millis(Math.max(0, goodUntil - now - 1))
+          } satisfies Entry
+        }),
+      timeToLive: (exit) => exit._tag === "Success" ? exit.value.timeToLive : Duration.zero
+    })
+
+    const keyOf = (installationId: number, scope: TokenScope | undefined) =>
+      Effect.map(normalize(installationId, scope), (key) => prefix + encodeKey(key))
+
+    const entry = (installationId: number, scope?: TokenScope) =>
+      Effect.flatMap(keyOf(installationId, scope), (key) =>
+        Effect.map(
+          cache.getEither(key).pipe(
+            Effect.tap((result) => Metric.increment(Either.isLeft(result) ? metrics.hits : metrics.misses)),
+            // A failed mint must not be served again, not even within the millisecond of its zero time-to-live.
+            Effect.tapError(() => cache.invalidate(key))
+          ),
+          Either.merge
+        ))
+
+    const get: Service["get"] = (installationId, scope) =>
+      Effect.map(entry(installationId, scope), (e) => e.authorization)
+
+    const mint: Service["mint"] = (installationId, scope) => Effect.flatMap(normalize(installationId, scope), mintKey)
+
+    const invalidate: Service["invalidate"] = (installationId, scope) =>
+      Effect.flatMap(keyOf(installationId, scope), (key) => cache.invalidate(key))
+
+    const invalidateToken = (token: Redacted.Redacted<string>) =>
+      Effect.flatMap(cache.entries, (entries) =>
+        Effect.forEach(
+          entries,
+          ([key, value]) =>
+            Redacted.value(value.authorization.token) === Redacted.value(token) ? cache.invalidate(key) : Effect.void,
+          { discard: true }
+        ))
+
+    const revoke: Service["revoke"] = (token) =>
+      base.withCredentials(Credentials.token(token)).requestJson({ method: "DELETE", path: "/installation/token" })
+        .pipe(
+          Effect.zipRight(invalidateToken(token)),
+          Effect.withSpan("InstallationTokens.revoke")
+        )
+
+    const scoped: Service["scoped"] = (installationId, scope) =>
+      Effect.acquireRelease(
+        mint(installationId, scope),
+        (authorization) =>
+          revoke(authorization.token).pipe(
+            Effect.catchAll((error) => Effect.logWarning("Could not revoke a scoped installation token", error.message))
+          )
+      )
+
+    const requester: Service["requester"] = (installationId, scope) => {
+      // The token's age decides whether a refusal is replication lag (retry) or real (fail).
+      let current: Entry | undefined
+      const token = (fresh: boolean) =>
+        Effect.gen(function*() {
+          if (fresh) yield* invalidate(installationId, scope)
+          current = yield* entry(installationId, scope)
+          return current.authorization.token
+        })
+      return base.withCredentials({
+        ...Credentials.installation({ token, observeServerTime: auth.observeServerTime }),
+        replicationLag: Effect.sync(() => current?.mintedAt).pipe(
+          Effect.flatMap((mintedAt) =>
+            Effect.map(
+              Clock.currentTimeMillis,
+              (now) =>
+                mintedAt !== undefined && now - mintedAt < Duration.toMillis(lagWindow)
+                  ? Duration.millis(Duration.toMillis(lagWindow) - (now - mintedAt))
+                  : Duration.zero
+            )
+          )
+        )
+      })
+    }
+
+    if (options.proactiveRefresh !== undefined && options.proactiveRefresh !== false) {
+      const interval = yield* duration(
+        "proactiveRefresh",
+        options.proactiveRefresh === true ? undefined : options.proactiveRefresh,
+        defaults.refreshInterval
+      )
+      // Renew every entry that would fall inside the margin before the next pass, so readers never see a miss.
+      const pass = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const entries = yield* cache.entries
+        yield* Effect.forEach(
+          entries,
+          ([key, value]) =>
+            value.goodUntil - now <= 2 * Duration.toMillis(interval)
+              ? cache.refresh(key).pipe(
+                Effect.zipRight(Metric.increment(metrics.refreshes)),
+                Effect.catchAll((error) => Effect.logWarning("Background token refresh failed", error.message))
+              )
+              : Effect.void,
+          { concurrency: 8, discard: true }
+        )
+      })
+      yield* Effect.forkScoped(Effect.repeat(pass, Schedule.spaced(interval)).pipe(Effect.delay(interval)))
+    }
+
+    return InstallationTokens.of({ get, mint, invalidate, revoke, scoped, requester })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<InstallationTokens, InvalidArgument, AppAuth.AppAuth | HttpRequester.HttpRequester> =>
+  Layer.scoped(InstallationTokens, make(options))
+
+const duration = (argument: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
+  Effect.suspend(() => {
+    if (input === undefined) return Effect.succeed(fallback)
+    const decoded = Duration.decodeUnknown(input)
+    return decoded._tag === "Some" && Duration.isFinite(decoded.value) && Duration.toMillis(decoded.value) >= 0
+      ? Effect.succeed(decoded.value)
+      : Effect.fail(new InvalidArgument({ argument, description: "expected a finite, non-negative duration" }))
+  })
+
+/** Checks a scope and puts it in canonical order: equal scopes give equal keys. */
+export const normalize = (installationId: number, scope: TokenScope = {}): Effect.Effect<Key, InvalidArgument> =>
+  Effect.gen(function*() {
+    const id = yield* Validate.id("installationId", installationId)
+    const permissions = scope.permissions === undefined
+      ? {}
+      : yield* Validate.permissions("permissions", scope.permissions)
+    const selection = yield* Validate.repositorySelection(scope.repositories, scope.repositoryIds)
+    return {
+      installationId: id,
+      permissions: Object.entries(permissions).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+      repositories: [...new Set(selection.names.map((name) => name.toLowerCase()))].sort(),
+      repositoryIds: [...new Set(selection.ids)].sort((a, b) => a - b)
+    }
+  })
+
+const encodeKey = (key: Key): string => JSON.stringify(key)
+
+const decodeKey = (encoded: string, prefix: string): Key => JSON.parse(encoded.slice(prefix.length)) as Key
+
+const requestBody = (key: Key): Record<string, unknown> | undefined => {
+  const body: Record<string, unknown> = {}
+  if (key.permissions.length > 0) body.permissions = Object.fromEntries(key.permissions)
+  if (key.repositories.length > 0) body.repositories = key.repositories
+  if (key.repositoryIds.length > 0) body.repository_ids = key.repositoryIds
+  return Object.keys(body).length > 0 ? body : undefined
+}

@@ -1,0 +1,36 @@
+/**
+ * The two ways a GitHub App authenticates, as `HttpRequester.Credentials`.
+ */
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as AppAuth from "../AppAuth.js"
+import { isJwtClaimRejection } from "../GithubError.js"
+import type * as HttpRequester from "../HttpRequester.js"
+
+/** As the app: `Bearer <jwt>`, re-signed once when GitHub rejects the JWT's time claims. */
+export const app = (auth: AppAuth.Service): HttpRequester.Credentials => ({
+  authorization: (fresh) =>
+    Effect.map(
+      fresh ? Effect.zipRight(auth.invalidate, auth.jwt) : auth.jwt,
+      (jwt) => Redacted.make(`Bearer ${Redacted.value(jwt)}`)
+    ),
+  shouldRefresh: (error) => error.reason === "ClockSkew" || isJwtClaimRejection(error.githubMessage),
+  observeServerTime: auth.observeServerTime
+})
+
+/** As an installation, with a token obtained (and refreshed) by `token`. */
+export const installation = (options: {
+  readonly token: (fresh: boolean) => Effect.Effect<Redacted.Redacted<string>, HttpRequester.RequestError>
+  readonly observeServerTime?: ((serverTime: Date) => Effect.Effect<void>) | undefined
+}): HttpRequester.Credentials => ({
+  authorization: (fresh) =>
+    Effect.map(options.token(fresh), (token) => Redacted.make(`token ${Redacted.value(token)}`)),
+  shouldRefresh: (error) => error.reason === "BadCredentials",
+  observeServerTime: options.observeServerTime
+})
+
+/** A fixed token, e.g. one to revoke. */
+export const token = (value: Redacted.Redacted<string>): HttpRequester.Credentials => ({
+  authorization: () => Effect.succeed(Redacted.make(`token ${Redacted.value(value)}`)),
+  shouldRefresh: () => false
+})

@@ -1,0 +1,240 @@
+import { HttpRequester, InstallationTokens, Integration } from "@effect-github/app"
+import { Fault, GithubSimulator } from "@effect-github/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Layer, Metric, Redacted, Scope, TestClock } from "effect"
+
+const MINT = "POST /app/installations/{installation_id}/access_tokens"
+
+// In-process simulator: Effect's TestClock drives token expiry on both sides.
+const setup = (tokens: InstallationTokens.Options = {}, simulator: GithubSimulator.Options = {}) =>
+  Effect.gen(function*() {
+    const sim = yield* GithubSimulator.make({
+      installations: [{ account: "octo-org", repositories: ["hello-world", "docs"] }],
+      installationCount: 99,
+      ...simulator
+    })
+    const context = yield* Layer.build(
+      Integration.layerApp({
+        appId: sim.app.id,
+        privateKey: sim.app.privateKey,
+        baseUrl: sim.baseUrl,
+        secondsBetweenRequests: 0,
+        secondsBetweenWrites: 0,
+        tokens
+      }).pipe(Layer.provide(sim.layer))
+    )
+    const cache = yield* Effect.provide(InstallationTokens.InstallationTokens, context)
+    const requester = yield* Effect.provide(HttpRequester.HttpRequester, context)
+    return { sim, cache, requester }
+  })
+
+const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
+
+describe("InstallationTokens", () => {
+  it.scoped("8 concurrent callers for one installation share one POST", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup()
+      const tokens = yield* Effect.all(Array.from({ length: 8 }, () => cache.get(1)), { concurrency: "unbounded" })
+      assert.strictEqual(yield* sim.count(MINT), 1)
+      assert.isTrue(tokens.every((token) => same(token.token, tokens[0]!.token)))
+    }))
+
+  it.scoped("100 concurrent callers over 10 installations mint 10 tokens", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup()
+      yield* Effect.all(Array.from({ length: 100 }, (_, i) => cache.get(1 + (i % 10))), { concurrency: "unbounded" })
+      assert.strictEqual(yield* sim.count(MINT), 10)
+    }))
+
+  it.scoped("scopes are keys: permissions and repositories in any order share a token", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup()
+      const a = yield* cache.get(1, { permissions: { contents: "read", issues: "write" }, repositories: ["docs"] })
+      const b = yield* cache.get(1, { repositories: ["docs"], permissions: { issues: "write", contents: "read" } })
+      const c = yield* cache.get(1, { repositories: ["hello-world", "docs"] })
+      const d = yield* cache.get(1, { repositories: ["docs", "hello-world"] })
+      const all = yield* cache.get(1)
+      assert.isTrue(same(a.token, b.token))
+      assert.isTrue(same(c.token, d.token))
+      assert.isFalse(same(a.token, c.token))
+      assert.isFalse(same(all.token, c.token))
+      assert.strictEqual(yield* sim.count(MINT), 3)
+    }))
+
+  it.scoped("a token is reused until expires_at minus the margin, then minted again", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup({ refreshMargin: "5 minutes" })
+      const first = yield* cache.get(1)
+      yield* TestClock.adjust("54 minutes")
+      assert.isTrue(same((yield* cache.get(1)).token, first.token))
+      yield* TestClock.adjust("1 minute") // 55 minutes: 5 minutes before the hour GitHub gives
+      const second = yield* cache.get(1)
+      assert.isFalse(same(second.token, first.token))
+      assert.strictEqual(yield* sim.count(MINT), 2)
+    }))
+
+  it.scoped("a failed mint is not cached", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup({}, { installations: [{ account: "sleepy", suspended: true }] })
+      const first = yield* Effect.flip(cache.get(1))
+      const second = yield* Effect.flip(cache.get(1))
+      assert.strictEqual(first._tag, "GithubForbidden")
+      assert.strictEqual(second._tag, "GithubForbidden")
+      assert.strictEqual(yield* sim.count(MINT), 2)
+    }))
+
+  it.scoped("the cache is bounded: the least recently used token goes first", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup({ capacity: 2 })
+      yield* cache.get(1)
+      yield* cache.get(2)
+      yield* cache.get(3)
+      yield* cache.get(3)
+      assert.strictEqual(yield* sim.count(MINT), 3)
+      yield* cache.get(1)
+      assert.strictEqual(yield* sim.count(MINT), 4)
+    }))
+
+  it.scoped("proactive refresh renews tokens in the background so readers never wait", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup({ proactiveRefresh: "1 minute", refreshMargin: "5 minutes" })
+      const first = yield* cache.get(1)
+      // Good until minute 55; the pass at minute 54 sees it within two intervals and renews it.
+      yield* TestClock.adjust("54 minutes")
+      assert.strictEqual(yield* sim.count(MINT), 2)
+      const renewed = yield* cache.get(1)
+      assert.isFalse(same(renewed.token, first.token))
+      assert.strictEqual(yield* sim.count(MINT), 2)
+      const refreshes = yield* Metric.value(InstallationTokens.metrics.refreshes)
+      assert.isAtLeast(refreshes.count, 1)
+    }))
+
+  it.scoped("metrics count hits, misses and mints", () =>
+    Effect.gen(function*() {
+      const { cache } = yield* setup()
+      const before = yield* Effect.all([
+        Metric.value(InstallationTokens.metrics.hits),
+        Metric.value(InstallationTokens.metrics.misses),
+        Metric.value(InstallationTokens.metrics.mints)
+      ])
+      yield* cache.get(5)
+      yield* cache.get(5)
+      yield* cache.get(5)
+      const after = yield* Effect.all([
+        Metric.value(InstallationTokens.metrics.hits),
+        Metric.value(InstallationTokens.metrics.misses),
+        Metric.value(InstallationTokens.metrics.mints)
+      ])
+      assert.strictEqual(after[0].count - before[0].count, 2)
+      assert.strictEqual(after[1].count - before[1].count, 1)
+      assert.strictEqual(after[2].count - before[2].count, 1)
+      const inFlight = yield* Metric.value(InstallationTokens.metrics.inFlight)
+      assert.strictEqual(inFlight.value, 0)
+    }))
+
+  describe("installation requesters", () => {
+    it.scoped("act as the installation with a cached token", () =>
+      Effect.gen(function*() {
+        const { cache, sim } = yield* setup()
+        const requester = cache.requester(1)
+        const first = yield* requester.requestJson({ method: "GET", path: "/installation/repositories" })
+        const second = yield* requester.requestJson({ method: "GET", path: "/installation/repositories" })
+        assert.strictEqual(first.status, 200)
+        assert.strictEqual(second.status, 200)
+        assert.strictEqual(yield* sim.count(MINT), 1)
+        const requests = yield* sim.requests
+        assert.isTrue(requests.some((r) => r.headers.authorization === "token <redacted>"))
+      }))
+
+    it.scoped("replication lag: a fresh token refused for its first seconds is retried within the window", () =>
+      Effect.gen(function*() {
+        const { cache, sim } = yield* setup()
+        yield* sim.fault("GET /installation/repositories", Fault.replicationLag("2 seconds"), { times: Infinity })
+        const fiber = yield* Effect.fork(
+          cache.requester(1).requestJson({ method: "GET", path: "/installation/repositories" })
+        )
+        yield* TestClock.adjust("3 seconds")
+        const reply = yield* Fiber.join(fiber)
+        assert.strictEqual(reply.status, 200)
+        assert.strictEqual(yield* sim.count(MINT), 1)
+        assert.isAtLeast(yield* sim.count("GET /installation/repositories"), 3)
+      }))
+
+    it.scoped("replication lag longer than the window fails, naming the cause", () =>
+      Effect.gen(function*() {
+        const { cache, sim } = yield* setup({ replicationLagWindow: "2 seconds" })
+        yield* sim.fault("GET /installation/repositories", Fault.replicationLag("1 hour"), { times: Infinity })
+        const fiber = yield* Effect.fork(
+          Effect.flip(cache.requester(1).requestJson({ method: "GET", path: "/installation/repositories" }))
+        )
+        for (let second = 0; second < 10; second++) yield* TestClock.adjust("1 second")
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag, "GithubUnauthorized")
+        assert.include(error.message, "replicat")
+      }))
+
+    it.scoped("a stale cached token (revoked elsewhere) is replaced once", () =>
+      Effect.gen(function*() {
+        const { cache, requester, sim } = yield* setup()
+        const stale = yield* cache.get(1)
+        // Revoked behind the cache's back, as another process would.
+        yield* requester.withCredentials({
+          authorization: () => Effect.succeed(Redacted.make(`token ${Redacted.value(stale.token)}`)),
+          shouldRefresh: () => false
+        }).requestJson({ method: "DELETE", path: "/installation/token" })
+        yield* TestClock.adjust("1 minute") // older than the replication-lag window
+        const reply = yield* cache.requester(1).requestJson({ method: "GET", path: "/installation/repositories" })
+        assert.strictEqual(reply.status, 200)
+        assert.strictEqual(yield* sim.count(MINT), 2)
+        assert.isFalse(same((yield* cache.get(1)).token, stale.token))
+      }))
+  })
+
+  describe("revocation", () => {
+    it.scoped("revoke deletes the token at GitHub and drops it from the cache", () =>
+      Effect.gen(function*() {
+        const { cache, sim } = yield* setup()
+        const token = yield* cache.get(1)
+        yield* cache.revoke(token.token)
+        assert.strictEqual(yield* sim.count("DELETE /installation/token"), 1)
+        const issued = yield* sim.tokens
+        assert.isTrue(issued.find((t) => same(t.token, token.token))!.revoked)
+        const next = yield* cache.get(1)
+        assert.isFalse(same(next.token, token.token))
+      }))
+
+    it.scoped("a scoped token is revoked when its scope closes", () =>
+      Effect.gen(function*() {
+        const { cache, sim } = yield* setup()
+        const scope = yield* Scope.make()
+        const token = yield* Scope.extend(cache.scoped(1, { permissions: { contents: "read" } }), scope)
+        assert.strictEqual((yield* sim.activeTokens).length, 1)
+        yield* Scope.close(scope, Exit.void)
+        assert.strictEqual((yield* sim.activeTokens).length, 0)
+        assert.isTrue((yield* sim.tokens).find((t) => same(t.token, token.token))!.revoked)
+      }))
+  })
+
+  it.scoped("bad scopes fail before any request", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup()
+      for (
+        const attempt of [
+          cache.get(0),
+          cache.get(1, { permissions: { "pull-requests": "write" } }),
+          cache.get(1, { repositoryIds: [0] }),
+          cache.get(1, { repositoryIds: Array.from({ length: 501 }, (_, i) => i + 1) }),
+          cache.mint(Number.NaN)
+        ]
+      ) {
+        assert.strictEqual((yield* Effect.flip(attempt))._tag, "InvalidArgument")
+      }
+      assert.strictEqual(yield* sim.count("*"), 0)
+    }))
+
+  it.scoped("bad options fail the layer", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(setup({ capacity: 0 }))
+      assert.isTrue(Exit.isFailure(exit))
+    }))
+})
