@@ -145,6 +145,21 @@ describe("HttpRequester redirects", () => {
       assert.isTrue(Option.isNone(yield* github.rateLimit()))
     }))
 
+  it.effect("a caller's own authorization or cookie header is not sent to another origin either", () =>
+    Effect.gen(function*() {
+      const client = fake(redirecting("https://objects.example.com/blob/7", 302))
+      const github = yield* requester(client)
+      yield* github.request({
+        method: "GET",
+        path: "/repos/old/name",
+        headers: { Authorization: "Basic c2VjcmV0", Cookie: "a=b", "X-Kept": "1" }
+      }, Repo)
+      assert.strictEqual(client.seen[0]!.headers.authorization, "Basic c2VjcmV0")
+      assert.isUndefined(client.seen[1]!.headers.authorization)
+      assert.isUndefined(client.seen[1]!.headers.cookie)
+      assert.strictEqual(client.seen[1]!.headers["x-kept"], "1")
+    }))
+
   it.effect("keeps method and body on 307/308", () =>
     Effect.gen(function*() {
       const client = fake((seen) =>

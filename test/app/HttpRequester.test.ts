@@ -1,6 +1,8 @@
 import * as GithubError from "@effect-github/app/GithubError"
 import * as HttpRequester from "@effect-github/app/HttpRequester"
 import { assert, describe, it } from "@effect/vitest"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -98,6 +100,27 @@ describe("HttpRequester options", () => {
       )
       assert.strictEqual(error.argument, "perPage")
     }).pipe(Effect.scoped))
+})
+
+describe("HttpRequester layerConfig", () => {
+  it.effect("reads options from Config", () =>
+    Effect.gen(function*() {
+      const layer = HttpRequester.layerConfig({
+        baseUrl: Config.string("GITHUB_URL"),
+        perPage: Config.integer("GITHUB_PER_PAGE")
+      }).pipe(Layer.provide(ok().layer))
+      const github = yield* Effect.provide(
+        HttpRequester.HttpRequester,
+        Layer.provide(
+          layer,
+          Layer.setConfigProvider(
+            ConfigProvider.fromMap(new Map([["GITHUB_URL", "ghe.example.com"], ["GITHUB_PER_PAGE", "100"]]))
+          )
+        )
+      )
+      assert.strictEqual(github.baseUrl, "https://ghe.example.com/api/v3")
+      assert.strictEqual(github.perPage, 100)
+    }))
 })
 
 describe("HttpRequester requests", () => {

@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -166,6 +167,17 @@ describe("NodeHttpTransport with HttpRequester over loopback", () => {
       const github = yield* requester({ baseUrl: server.url, timeout: "200 millis", retry: false })
       const error = yield* Effect.flip(github.requestJson({ method: "GET", path: "/slow" }))
       assert.deepInclude(error, { _tag: "GithubTransportError", reason: "Timeout" })
+      yield* promise(() => server.allClosed())
+      assert.strictEqual(server.open(), 0)
+    }))
+
+  it.scopedLive("interrupting the caller aborts the request", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(() => {/* never answers */})
+      const github = yield* requester({ baseUrl: server.url })
+      const fiber = yield* Effect.fork(github.requestJson({ method: "GET", path: "/slow" }))
+      while (server.sockets.length === 0) yield* Effect.sleep("5 millis")
+      yield* Fiber.interrupt(fiber)
       yield* promise(() => server.allClosed())
       assert.strictEqual(server.open(), 0)
     }))

@@ -42,6 +42,7 @@ import { Buckets, durationMillis, Gate, parseDate, parseRateLimit, seconds } fro
 import { type Reply, requestInfo, statusError, successBody } from "./response.js"
 import { defaultPolicyOptions, isRetryable, policy } from "./retry.js"
 import { fillRoute, isAllowedProtocol, nextLink, normalizeBaseUrl, queryString, resourceOf } from "./route.js"
+import { timeoutFail } from "./timeout.js"
 
 /** @internal */
 export const defaults = {
@@ -196,6 +197,8 @@ interface Received extends Reply {
   readonly body: unknown
 }
 
+/** A bound on repeats for replication lag, whatever `replicationLag` answers. */
+const maxLagRepeats = 10
 const writes = new Set<Method>(["POST", "PATCH", "PUT", "DELETE"])
 const redirects = new Set([301, 302, 307, 308])
 const retryInputTags = new Set([
@@ -273,6 +276,11 @@ const withWait = (error: GithubRateLimited, wait: number): GithubRateLimited =>
       retryAfter: Duration.millis(wait)
     })
 
+const withoutCredentials = (headers: Record<string, string>): Record<string, string> => {
+  const { authorization: _authorization, cookie: _cookie, ...rest } = headers
+  return rest
+}
+
 const describe = (error: RetryInput): string => {
   switch (error._tag) {
     case "GithubRateLimited":
@@ -285,6 +293,9 @@ const describe = (error: RetryInput): string => {
       return `status ${error.status ?? "?"}`
   }
 }
+
+let native: Tracer.Tracer | undefined
+const nativeTracer = (): Tracer.Tracer => native ??= Effect.runSync(Effect.tracer)
 
 /**
  * @internal
@@ -422,29 +433,27 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
         }))
       ),
       Effect.catchAll((error) => Effect.fail(transportError(p, error))),
-      Effect.timeoutFail({
-        duration: timeoutMillis,
-        onTimeout: () =>
+      (effect) =>
+        timeoutFail(effect, timeoutMillis, () =>
           new GithubTransportError({
             method: p.method,
             route: p.route,
             reason: "Timeout",
             notProcessed: false,
             description: `no complete response within ${seconds(timeoutMillis)}`
-          })
-      })
+          }))
     )
   }
 
   // Records what a GitHub response tells about rate limits and the server's clock.
-  const observe = (reply: Reply, span: Tracer.Span): Effect.Effect<void> =>
+  const observe = (reply: Reply, span: Tracer.Span | undefined): Effect.Effect<void> =>
     Effect.clockWith((clock) => {
       const serverNow = parseDate(reply.headers.date)
       const rateLimit = parseRateLimit(reply.headers)
-      span.attribute("http.response.status_code", reply.status)
+      span?.attribute("http.response.status_code", reply.status)
       if (rateLimit !== undefined) {
         buckets.record(rateLimit, serverNow, clock.unsafeCurrentTimeMillis())
-        span.attribute("github.ratelimit.remaining", rateLimit.remaining)
+        span?.attribute("github.ratelimit.remaining", rateLimit.remaining)
       }
       const observeServerTime = credentials?.observeServerTime
       return serverNow === undefined || observeServerTime === undefined
@@ -457,7 +466,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
     url: string,
     authorization: Redacted.Redacted<string> | undefined,
     hops: number,
-    span: Tracer.Span
+    span: Tracer.Span | undefined
   ): Effect.Effect<Reply, GithubRequestError> =>
     Effect.flatMap(exchange(p, url, authorization), (reply) => {
       // only GitHub's own answers (not a redirect target's) tell about its rate limits and clock
@@ -480,38 +489,48 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
         return unfollowed(`it leads to insecure ${next.protocol} at ${next.host}`)
       }
       // Credentials go only to the base URL's origin; another host gets the request without them
-      const nextAuthorization = next.origin === options.origin ? authorization : undefined
+      const sameOrigin = next.origin === options.origin
+      const nextRequest = sameOrigin || p.headers === undefined ? p : { ...p, headers: withoutCredentials(p.headers) }
       return observed.pipe(
         Effect.zipRight(enter(p)),
-        Effect.zipRight(follow(p, next.href, nextAuthorization, hops + 1, span))
+        Effect.zipRight(follow(nextRequest, next.href, sameOrigin ? authorization : undefined, hops + 1, span))
       )
     })
+
+  const settle = (
+    p: Prepared,
+    fresh: boolean,
+    accept304: boolean,
+    span: Tracer.Span | undefined
+  ): Effect.Effect<Received, RequestError> =>
+    (credentials === undefined
+      ? follow(p, p.url, undefined, 0, span)
+      : Effect.flatMap(credentials.authorization(fresh), (authorization) => follow(p, p.url, authorization, 0, span)))
+      .pipe(
+        Effect.flatMap((reply): Effect.Effect<Received, GithubRequestError> => {
+          if ((reply.status >= 200 && reply.status < 300) || (accept304 && reply.status === 304)) {
+            const body = successBody(reply, options.baseUrl)
+            return Either.isRight(body) ? Effect.succeed({ ...reply, body: body.right }) : Effect.fail(body.left)
+          }
+          return Effect.clockWith((clock) =>
+            Effect.fail(statusError(reply, options.baseUrl, clock.unsafeCurrentTimeMillis()))
+          )
+        })
+      )
 
   const attempt = (p: Prepared, n: number, fresh: boolean, accept304: boolean): Effect.Effect<Received, RequestError> =>
     Effect.zipRight(
       enter(p),
-      Effect.useSpan(`GitHub ${p.method} ${p.route}`, {
-        kind: "client",
-        captureStackTrace: false,
-        attributes: { "http.request.method": p.method, "http.route": p.route, "github.attempt": n }
-      }, (span) =>
-        (credentials === undefined
-          ? follow(p, p.url, undefined, 0, span)
-          : Effect.flatMap(
-            credentials.authorization(fresh),
-            (authorization) => follow(p, p.url, authorization, 0, span)
-          )).pipe(
-            Effect.flatMap((reply): Effect.Effect<Received, GithubRequestError> => {
-              if ((reply.status >= 200 && reply.status < 300) || (accept304 && reply.status === 304)) {
-                const body = successBody(reply, options.baseUrl)
-                return Either.isRight(body) ? Effect.succeed({ ...reply, body: body.right }) : Effect.fail(body.left)
-              }
-              return Effect.clockWith((clock) =>
-                Effect.fail(statusError(reply, options.baseUrl, clock.unsafeCurrentTimeMillis()))
-              )
-            }),
-            Effect.withParentSpan(span)
-          ))
+      Effect.tracerWith((tracer) =>
+        // Effect's built-in tracer exports nothing: skip the span's cost unless a real tracer is installed
+        tracer === nativeTracer()
+          ? settle(p, fresh, accept304, undefined)
+          : Effect.useSpan(`GitHub ${p.method} ${p.route}`, {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "http.request.method": p.method, "http.route": p.route, "github.attempt": n }
+          }, (span) => Effect.withParentSpan(settle(p, fresh, accept304, span), span))
+      )
     )
 
   const retry = options.retry
@@ -521,19 +540,21 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
     readonly fresh: boolean
     readonly refreshed: boolean
     readonly schedule: { readonly state: unknown } | undefined
+    readonly lagged: number
   }
 
   const run = (p: Prepared, accept304: boolean): Effect.Effect<Received, RequestError> => {
     const loop = (at: Attempt): Effect.Effect<Received, RequestError> =>
       Effect.catchAll(attempt(p, at.n, at.fresh, accept304), (error) => {
         const lag = credentials?.replicationLag
-        return lag !== undefined && (error._tag === "GithubUnauthorized" || error._tag === "GithubForbidden")
+        return lag !== undefined && at.lagged < maxLagRepeats &&
+            (error._tag === "GithubUnauthorized" || error._tag === "GithubForbidden")
           ? Effect.flatMap(lag, (remaining) => {
             const wait = Math.min(1000, Duration.toMillis(remaining))
             return wait > 0
               ? Effect.logDebug(`GitHub ${p.method} ${p.route}: ${error.status} for fresh credentials; repeating`).pipe(
                 Effect.zipRight(Effect.sleep(Duration.millis(wait))),
-                Effect.zipRight(loop({ ...at, n: at.n + 1 }))
+                Effect.zipRight(loop({ ...at, n: at.n + 1, lagged: at.lagged + 1 }))
               )
               : recover(at, error)
           })
@@ -574,7 +595,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
         )
       })
     }
-    return loop({ n: 1, fresh: false, refreshed: false, schedule: undefined })
+    return loop({ n: 1, fresh: false, refreshed: false, schedule: undefined, lagged: 0 })
   }
 
   const decodeWith = <A, I, R>(
