@@ -1,1 +1,2 @@
 export * as NodeHttpTransport from "./NodeHttpTransport.js"
+export * as NodeIntegration from "./NodeIntegration.js"
