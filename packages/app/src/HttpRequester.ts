@@ -1,6 +1,6 @@
 /**
- * GitHub's HTTP rules in one shared, scoped client: base URL, headers, auth, spacing, retry, rate limits,
- * errors, pagination.
+ * GitHub's HTTP rules in one client shared by every credentials: base URL, headers, auth, spacing, retry, rate
+ * limits, errors, redirects, pagination.
  *
  * @since 0.1.0
  */
@@ -25,12 +25,16 @@ import * as retry from "./internal/retry.js"
  * @category models
  */
 export interface Options {
-  /** Default `https://api.github.com`; a bare GHES host becomes `https://host/api/v3`. */
+  /**
+   * Default `https://api.github.com`. A host without a path (`github.example.com`, `https://github.example.com`)
+   * is GHES: `https://github.example.com/api/v3`; except `github.com` (→ `https://api.github.com`), `api.*`
+   * hosts (GHE.com) and loopback hosts (simulators), whose API is at the root. A URL with a path is kept.
+   */
   readonly baseUrl?: string | undefined
   /** Plain `http:` to a non-loopback host is refused unless this is true. */
   readonly allowInsecureHttp?: boolean | undefined
   readonly userAgent?: string | undefined
-  /** Per attempt; default 15 s. */
+  /** Per HTTP exchange (each redirect hop), body included; default 15 s. */
   readonly timeout?: Duration.DurationInput | undefined
   /** Default 30, 1..100. */
   readonly perPage?: number | undefined
