@@ -233,18 +233,28 @@ describe("HttpRequester retry", () => {
 
   it.effect("a 403 from fresh credentials is repeated while replicationLag says so", () =>
     Effect.gen(function*() {
-      const client = fake((_, n) => n === 1 ? json({ message: "Resource not accessible" }, { status: 403 }) : json({}))
+      const refused = { message: "Resource not accessible by integration" }
+      const client = fake((_, n) => n <= 2 ? json(refused, { status: 403 }) : json({}))
       const github = (yield* requester(client)).withCredentials(
         tokenCredentials("t", { replicationLag: Effect.succeed(Duration.seconds(3)) })
       )
       const fiber = yield* Effect.fork(github.requestJson(get))
-      yield* advance(1000)
+      yield* advance(100)
+      yield* advance(200)
       yield* Fiber.join(fiber)
-      assert.deepStrictEqual(client.seen.map((seen) => seen.at), [0, 1000])
-      const stale = (yield* requester(fake(() => json({}, { status: 403 })))).withCredentials(
+      // backoff: 100 ms, then 200 ms
+      assert.deepStrictEqual(client.seen.map((seen) => seen.at), [0, 100, 300])
+      const stale = (yield* requester(fake(() => json(refused, { status: 403 })))).withCredentials(
         tokenCredentials("t", { replicationLag: Effect.succeed(Duration.zero) })
       )
       assert.strictEqual((yield* Effect.flip(stale.requestJson(get)))._tag, "GithubForbidden")
+      // a 403 for another reason (a suspended installation) is not lag: it fails at once
+      const suspended = fake(() => json({ message: "This installation has been suspended" }, { status: 403 }))
+      const other = (yield* requester(suspended)).withCredentials(
+        tokenCredentials("t", { replicationLag: Effect.succeed(Duration.seconds(3)) })
+      )
+      assert.strictEqual((yield* Effect.flip(other.requestJson(get)))._tag, "GithubForbidden")
+      assert.strictEqual(suspended.seen.length, 1)
     }))
 })
 

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type * as Duration from "effect/Duration"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
@@ -144,7 +144,9 @@ export class GithubUnauthorized extends Schema.TaggedError<GithubUnauthorized>(
   "@effect-github/app/GithubUnauthorized"
 )("GithubUnauthorized", {
   ...RequestInfo,
-  reason: UnauthorizedReason
+  reason: UnauthorizedReason,
+  /** What the client concluded beyond GitHub's answer, e.g. replication lag outlasting its window. */
+  hint: Schema.optional(Schema.String)
 }) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
@@ -157,7 +159,7 @@ export class GithubUnauthorized extends Schema.TaggedError<GithubUnauthorized>(
       ? "GitHub did not accept the credentials: check the App ID or Client ID and that the private key " +
         "belongs to this app and was not revoked; an installation token may have expired or been revoked."
       : "GitHub refused the credentials."
-    return `Unauthorized (401)${where(this)}${quoted(this.githubMessage)}. ${fix}${
+    return `Unauthorized (401)${where(this)}${quoted(this.githubMessage)}. ${this.hint ?? fix}${
       requestIdSuffix(this.requestId)
     }`
   }
@@ -171,7 +173,11 @@ export class GithubUnauthorized extends Schema.TaggedError<GithubUnauthorized>(
  */
 export class GithubForbidden extends Schema.TaggedError<GithubForbidden>("@effect-github/app/GithubForbidden")(
   "GithubForbidden",
-  RequestInfo
+  {
+    ...RequestInfo,
+    /** What the client concluded beyond GitHub's answer, e.g. replication lag outlasting its window. */
+    hint: Schema.optional(Schema.String)
+  }
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
@@ -181,7 +187,9 @@ export class GithubForbidden extends Schema.TaggedError<GithubForbidden>("@effec
     const fix = suspended
       ? "The installation is suspended: it must be unsuspended in its account's settings before tokens can be minted."
       : "Check the app's permissions, the installation's repository selection and the token's scope."
-    return `Forbidden (403)${where(this)}${quoted(this.githubMessage)}. ${fix}${requestIdSuffix(this.requestId)}`
+    return `Forbidden (403)${where(this)}${quoted(this.githubMessage)}. ${this.hint ?? fix}${
+      requestIdSuffix(this.requestId)
+    }`
   }
 }
 

@@ -21,9 +21,11 @@ import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import {
   GithubDecodeError,
+  GithubForbidden,
   GithubRateLimited,
   type GithubRequestError,
   GithubTransportError,
+  GithubUnauthorized,
   GithubUnexpectedStatus,
   InvalidArgument
 } from "../GithubError.js"
@@ -199,6 +201,18 @@ interface Received extends Reply {
 
 /** A bound on repeats for replication lag, whatever `replicationLag` answers. */
 const maxLagRepeats = 10
+
+const isLagRefusal = (error: RequestError): error is GithubUnauthorized | GithubForbidden =>
+  error._tag === "GithubUnauthorized" ||
+  (error._tag === "GithubForbidden" && /resource not accessible by integration/i.test(error.githubMessage ?? ""))
+
+const withLagHint = (error: GithubUnauthorized | GithubForbidden): GithubUnauthorized | GithubForbidden => {
+  const hint = "GitHub kept refusing a freshly minted installation token for the whole replication-lag window: " +
+    "either GitHub's replication is slower than usual (raise replicationLagWindow) or the token lacks access."
+  return error._tag === "GithubUnauthorized"
+    ? new GithubUnauthorized({ ...error, hint })
+    : new GithubForbidden({ ...error, hint })
+}
 const writes = new Set<Method>(["POST", "PATCH", "PUT", "DELETE"])
 const redirects = new Set([301, 302, 307, 308])
 const retryInputTags = new Set([
@@ -547,16 +561,17 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
     const loop = (at: Attempt): Effect.Effect<Received, RequestError> =>
       Effect.catchAll(attempt(p, at.n, at.fresh, accept304), (error) => {
         const lag = credentials?.replicationLag
-        return lag !== undefined && at.lagged < maxLagRepeats &&
-            (error._tag === "GithubUnauthorized" || error._tag === "GithubForbidden")
+        return lag !== undefined && isLagRefusal(error)
           ? Effect.flatMap(lag, (remaining) => {
-            const wait = Math.min(1000, Duration.toMillis(remaining))
-            return wait > 0
+            // GitHub may refuse a token for a moment after minting it: back off (100 ms, doubling, at most 1 s)
+            // while the token is younger than the window, then give up naming the likely cause.
+            const wait = Math.min(100 * 2 ** at.lagged, 1000, Duration.toMillis(remaining))
+            return wait > 0 && at.lagged < maxLagRepeats
               ? Effect.logDebug(`GitHub ${p.method} ${p.route}: ${error.status} for fresh credentials; repeating`).pipe(
                 Effect.zipRight(Effect.sleep(Duration.millis(wait))),
                 Effect.zipRight(loop({ ...at, n: at.n + 1, lagged: at.lagged + 1 }))
               )
-              : recover(at, error)
+              : recover(at, at.lagged > 0 ? withLagHint(error) : error)
           })
           : recover(at, error)
       })

@@ -142,7 +142,9 @@ export const statusError = (reply: Reply, baseUrl: string, localNow: number): Gi
         ...info,
         reason: isJwtClaimRejection(body.message)
           ? "ClockSkew"
-          : body.message !== undefined && /bad credentials/i.test(body.message)
+          // "A JSON web token could not be decoded": GitHub's answer to a JWT signed with another key or app id
+          : body.message !== undefined &&
+              /bad credentials|could not be decoded|integration not found/i.test(body.message)
           ? "BadCredentials"
           : "Other"
       })
