@@ -123,8 +123,14 @@ export class Gate {
   }
 }
 
-/** @internal */
-export const seconds = (millis: number): string => `${Math.ceil(millis / 1000)} s`
+/**
+ * A wait for messages, never understated: tenths of a second below 10 s (a 1.2 s backoff must not read "2 s"),
+ * whole seconds above.
+ *
+ * @internal
+ */
+export const seconds = (millis: number): string =>
+  millis < 10_000 ? `${Math.ceil(millis / 100) / 10} s` : `${Math.ceil(millis / 1000)} s`
 
 /** @internal */
 export const durationMillis = (duration: Duration.Duration): number => {
