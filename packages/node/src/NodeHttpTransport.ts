@@ -7,11 +7,12 @@
 import { InvalidArgument } from "@effect-github/app/GithubError"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { readFile } from "node:fs/promises"
+import * as UndiciClient from "./internal/undiciClient.js"
 
 /**
  * @since 0.1.0
@@ -145,4 +146,4 @@ export const layerDispatcher = (options?: Options): Layer.Layer<NodeHttpClient.D
  * @category layers
  */
 export const layer = (options?: Options): Layer.Layer<HttpClient.HttpClient, InvalidArgument> =>
-  NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(layerDispatcher(options)))
+  Layer.scoped(HttpClient.HttpClient, Effect.map(makeDispatcher(options), UndiciClient.make))
