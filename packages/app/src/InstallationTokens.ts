@@ -200,8 +200,11 @@ export const make = (
       timeToLive: (exit) => exit._tag === "Success" ? exit.value.timeToLive : Duration.zero
     })
 
-    const keyOf = (installationId: number, scope: TokenScope | undefined) =>
-      Effect.map(normalize(installationId, scope), (key) => prefix + encodeKey(key))
+    const keyOf = (installationId: number, scope: TokenScope | undefined): Effect.Effect<string, InvalidArgument> =>
+      // the common case, a token for the whole installation, skips validating and sorting an empty scope
+      isWholeInstallation(scope) && Number.isSafeInteger(installationId) && installationId > 0
+        ? Effect.succeed(prefix + encodeKey({ installationId, permissions: [], repositories: [], repositoryIds: [] }))
+        : Effect.map(normalize(installationId, scope), (key) => prefix + encodeKey(key))
 
     const entry = (installationId: number, scope?: TokenScope) =>
       Effect.flatMap(keyOf(installationId, scope), (key) =>
@@ -335,6 +338,12 @@ export const normalize = (installationId: number, scope: TokenScope = {}): Effec
   })
 
 const encodeKey = (key: Key): string => JSON.stringify(key)
+
+const isWholeInstallation = (scope: TokenScope | undefined): boolean =>
+  scope === undefined ||
+  ((scope.permissions === undefined || Object.keys(scope.permissions).length === 0) &&
+    (scope.repositories === undefined || scope.repositories.length === 0) &&
+    (scope.repositoryIds === undefined || scope.repositoryIds.length === 0))
 
 const decodeKey = (encoded: string, prefix: string): Key => JSON.parse(encoded.slice(prefix.length)) as Key
 
