@@ -4,7 +4,8 @@
  * the runner's own checks and the server's request counts, and writes results/latest.{json,md}.
  *
  * Usage (from packages/bench): `node --import tsx src/main.ts [--quick] [--profile] [--rounds N]
- * [--runners floor,octokit,ours] [--scenarios S1,S3] [--no-build]`.
+ * [--runners floor,octokit,ours] [--scenarios S1,S3] [--no-build]`. `--profile` runs the selected runners
+ * (default: ours) under `--cpu-prof` and writes results/<runner>-<scenario>-r<round>.cpuprofile.
  *
  * @since 0.1.0
  */
@@ -47,7 +48,7 @@ const list = <A extends string>(name: string, all: ReadonlyArray<A>, fallback: R
 const quick = flag("quick")
 const profile = flag("profile")
 const sizes: Sizes = quick ? quickSizes : fullSizes
-// Profiling is for finding hot spots in ours; its timings are distorted, so it does not replace latest.*.
+// Profiling (default: ours only) is for finding hot spots; its timings are distorted, so it does not replace latest.*.
 const runners = list<RunnerName>("runners", runnerNames, profile ? ["ours"] : runnerNames)
 const scenarios = list<ScenarioId>("scenarios", scenarioIds, scenarioIds)
 const rounds = Number(option("rounds") ?? (profile ? 1 : quick ? 2 : 3))
@@ -79,13 +80,13 @@ const startServer = (publicKeyPem: string): Promise<{ child: ChildProcess; origi
 const runOnce = (task: Task, round: number): Promise<Report> =>
   new Promise((resolve, reject) => {
     const execArgv = [...tsx]
-    if (profile && task.runner === "ours") {
-      execArgv.push(
-        "--cpu-prof",
-        `--cpu-prof-dir=${resultsDir}`,
-        `--cpu-prof-name=ours-${task.scenario}-r${round}.cpuprofile`
-      )
-    }
+    // Node writes one profile per thread (tsx's loader hooks run in a worker), named CPU.<date>.<time>.<pid>.
+    // <tid>.<seq>; each run gets its own directory and only the main thread's (tid 0) is kept.
+    const profileDir = path.join(resultsDir, `.profile-${task.runner}-${task.scenario}-r${round}`)
+    const profileName = path.join(resultsDir, `${task.runner}-${task.scenario}-r${round}.cpuprofile`)
+    const profiled = profile
+    if (profiled) execArgv.push("--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${profileDir}`)
+    if (task.scenario === "S5") execArgv.push("--expose-gc")
     const child = fork(path.join(here, "runners", `${task.runner}.ts`), [], {
       execArgv,
       stdio: ["ignore", "inherit", "inherit", "ipc"]
@@ -99,6 +100,11 @@ const runOnce = (task: Task, round: number): Promise<Report> =>
     child.once("error", reject)
     child.once("exit", (code, signal) => {
       clearTimeout(timer)
+      if (profiled && fs.existsSync(profileDir)) {
+        const main = fs.readdirSync(profileDir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+        if (main !== undefined) fs.renameSync(path.join(profileDir, main), profileName)
+        fs.rmSync(profileDir, { recursive: true, force: true })
+      }
       if (report !== undefined) resolve(report)
       else reject(new Error(`${task.runner} ${task.scenario} exited (${code ?? signal}) without a report`))
     })
@@ -340,26 +346,38 @@ const summarizeAll = (
       runner,
       med((m) => m.rssStartMiB),
       med((m) => m.peakRssEarlyMiB),
+      med((m) => m.peakRssMidMiB),
       med((m) => m.peakRssLateMiB),
-      med((m) => m.peakRssLateMiB - m.peakRssEarlyMiB),
-      med((m) => m.heapUsedEarlyMiB),
-      med((m) => m.heapUsedLateMiB)
+      med((m) => m.heapAfterGcEarlyMiB),
+      med((m) => m.heapAfterGcMidMiB),
+      med((m) => m.heapAfterGcLateMiB)
     ]]
   })
-  const early = sizes.streamedEarly.toLocaleString("en-US")
-  const late = sizes.streamed.toLocaleString("en-US")
-  const memoryTable = memoryRows.length === 0 ? "" : table(
-    [
-      "S5 runner",
-      "RSS at start MiB",
-      `peak RSS to ${early} MiB`,
-      `peak RSS ${early}..${late} MiB`,
-      "growth MiB",
-      `heap used at ${early} MiB`,
-      `heap used at ${late} MiB`
-    ],
-    memoryRows
-  )
+  const k = (n: number) => `${n / 1000}k`
+  const [early, mid, late] = [
+    sizes.streamedEarly,
+    Math.round((sizes.streamedEarly + sizes.streamed) / 2000) * 1000,
+    sizes.streamed
+  ]
+  const memoryTable = memoryRows.length === 0 ? "" : [
+    `S5 memory (MiB, medians): peak RSS per window of streamed items, heap used right after a full GC at ${k(early)}, ${
+      k(mid)
+    } and ${k(late)} items.`,
+    "",
+    table(
+      [
+        "S5 runner",
+        "RSS at start",
+        `peak RSS 0..${k(early)}`,
+        `peak RSS ${k(early)}..${k(mid)}`,
+        `peak RSS ${k(mid)}..${k(late)}`,
+        `heap at ${k(early)}`,
+        `heap at ${k(mid)}`,
+        `heap at ${k(late)}`
+      ],
+      memoryRows
+    )
+  ].join("\n")
   const m = context.machineAtStart
   const end = machine()
   const elapsedS = Math.round((Date.now() - context.started) / 1000)

@@ -1,0 +1,63 @@
+/**
+ * effect-github as its users call it: one `NodeIntegration.layer` with every option, one `ManagedRuntime` built
+ * before the timed region, and each scenario written as one Effect program run with `runtime.runPromise`.
+ * S4 asks `AppAuth.createJwt()` for a freshly signed JWT each time (the reused `jwt` would not be a fair
+ * comparison of signing).
+ *
+ * @since 0.1.0
+ */
+import { AppAuth, Integration } from "@effect-github/app"
+// The subpath, because packages/node/src/index.ts does not re-export NodeIntegration (yet).
+import * as NodeIntegration from "@effect-github/node/NodeIntegration"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type { ClientFactory } from "../scenarios.js"
+import { runnerMain } from "../scenarios.js"
+
+const factory: ClientFactory = async ({ appId, task }) => {
+  const runtime = ManagedRuntime.make(
+    NodeIntegration.layer({
+      appId,
+      privateKey: Redacted.make(task.privateKeyPem),
+      baseUrl: task.baseUrl,
+      secondsBetweenRequests: 0,
+      secondsBetweenWrites: 0,
+      poolSize: 16
+    })
+  )
+  // Builds the layer (parses the key, opens the pool) outside the timed region.
+  const { auth, integration } = await runtime.runPromise(
+    Effect.all({ auth: AppAuth.AppAuth, integration: Integration.Integration })
+  )
+
+  return {
+    getApp: (n) =>
+      runtime.runPromise(
+        Effect.forEach(Array.from({ length: n }), () => Effect.map(integration.getApp(), (app) => app.id))
+      ),
+    listInstallations: (perPage, onItem) =>
+      runtime.runPromise(
+        Stream.runForEach(integration.getInstallations({ perPage }), (installation) =>
+          Effect.sync(() => onItem(installation.id)))
+      ),
+    tokens: (ids, concurrency) =>
+      runtime.runPromise(
+        Effect.forEach(
+          ids,
+          (id) =>
+            Effect.map(integration.getAccessToken(id), (authorization) => ({
+              token: Redacted.value(authorization.token),
+              expiresAt: authorization.expires_at.getTime()
+            })),
+          { concurrency }
+        )
+      ),
+    jwts: (n) =>
+      runtime.runPromise(Effect.forEach(Array.from({ length: n }), () => Effect.map(auth.createJwt(), Redacted.value))),
+    close: () => runtime.dispose()
+  }
+}
+
+runnerMain("ours", factory)
