@@ -265,14 +265,16 @@ const main = async () => {
   const result = summarizeAll(samples, { started, machineAtStart })
   console.log(`\n${result.markdown}`)
   if (profile) {
-    console.log(
-      `profiles written to ${path.relative(process.cwd(), resultsDir)}/*.cpuprofile (latest.* left as they were)`
-    )
-  } else {
-    fs.writeFileSync(path.join(resultsDir, "latest.json"), JSON.stringify(result.json, null, 2) + "\n")
-    fs.writeFileSync(path.join(resultsDir, "latest.md"), result.markdown + "\n")
-    console.log(`written: ${path.relative(process.cwd(), path.join(resultsDir, "latest.md"))} and latest.json`)
+    console.log(`profiles written to ${path.relative(process.cwd(), resultsDir)}/*.cpuprofile`)
   }
+  // Only a full run of everything replaces the committed latest.*; quick, partial and profiled runs go to
+  // last-run.* (gitignored), so `pnpm bench:quick` never overwrites the reference numbers.
+  const complete = !quick && !profile && runners.length === runnerNames.length &&
+    scenarios.length === scenarioIds.length
+  const name = complete ? "latest" : "last-run"
+  fs.writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify(result.json, null, 2) + "\n")
+  fs.writeFileSync(path.join(resultsDir, `${name}.md`), result.markdown + "\n")
+  console.log(`written: ${path.relative(process.cwd(), path.join(resultsDir, name))}.{md,json}`)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
