@@ -238,6 +238,9 @@ const errorCode = (cause: unknown): string | undefined => {
 }
 
 const notSentCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"])
+// The connection dropped before a response: what undici reports when the server closes or resets the socket
+// (`UND_ERR_SOCKET`: "other side closed"). GitHub may have processed the request, but repeating a read is safe.
+const droppedCodes = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET"])
 const tlsCode = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/
 
 const transportError = (
@@ -269,7 +272,7 @@ const transportError = (
   const notProcessed = code !== undefined && notSentCodes.has(code)
   return new GithubTransportError({
     ...info,
-    reason: notProcessed || code === "ECONNRESET" ? "Connection" : "Other",
+    reason: notProcessed || (code !== undefined && droppedCodes.has(code)) ? "Connection" : "Other",
     notProcessed,
     description: code === undefined || message.includes(code) ? message : `${code}: ${message}`
   })
