@@ -158,6 +158,15 @@ export const make = (
     // of another GitHub host or app.
     const prefix = `${base.baseUrl}\u0000${auth.issuer}\u0000`
 
+    // When each token was minted, keyed by its Redacted (no token text kept; entries go with the tokens): GitHub
+    // may refuse any use of a fresh token while it replicates, its revocation included.
+    const mintedAt = new WeakMap<Redacted.Redacted<string>, number>()
+    const lagLeft = (minted: number | undefined): Effect.Effect<Duration.Duration> =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        minted !== undefined && now - minted < Duration.toMillis(lagWindow)
+          ? Duration.millis(Duration.toMillis(lagWindow) - (now - minted))
+          : Duration.zero)
+
     const mintKey = (key: Key): Effect.Effect<InstallationAuthorization, HttpRequester.RequestError> =>
       appRequester.request(
         {
@@ -170,7 +179,12 @@ export const make = (
         },
         InstallationAuthorization
       ).pipe(
-        Effect.tap(Metric.increment(metrics.mints)),
+        Effect.tap((authorization) =>
+          Effect.zipRight(
+            Effect.map(Clock.currentTimeMillis, (now) => mintedAt.set(authorization.token, now)),
+            Metric.increment(metrics.mints)
+          )
+        ),
         (mint) =>
           Effect.acquireUseRelease(
             Metric.incrementBy(metrics.inFlight, 1),
@@ -235,7 +249,11 @@ export const make = (
         ))
 
     const revoke: Service["revoke"] = (token) =>
-      base.withCredentials(Credentials.token(token)).requestJson({ method: "DELETE", path: "/installation/token" })
+      base.withCredentials({
+        ...Credentials.token(token),
+        // a 401 for a token minted a moment ago is replication lag: repeat the DELETE (GitHub refused it unseen)
+        replicationLag: Effect.suspend(() => lagLeft(mintedAt.get(token)))
+      }).requestJson({ method: "DELETE", path: "/installation/token" })
         .pipe(
           Effect.zipRight(invalidateToken(token)),
           Effect.withSpan("InstallationTokens.revoke")
@@ -261,17 +279,7 @@ export const make = (
         })
       return base.withCredentials({
         ...Credentials.installation({ token, observeServerTime: auth.observeServerTime }),
-        replicationLag: Effect.sync(() => current?.mintedAt).pipe(
-          Effect.flatMap((mintedAt) =>
-            Effect.map(
-              Clock.currentTimeMillis,
-              (now) =>
-                mintedAt !== undefined && now - mintedAt < Duration.toMillis(lagWindow)
-                  ? Duration.millis(Duration.toMillis(lagWindow) - (now - mintedAt))
-                  : Duration.zero
-            )
-          )
-        )
+        replicationLag: Effect.suspend(() => lagLeft(current?.mintedAt))
       })
     }
 
