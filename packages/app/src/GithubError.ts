@@ -102,10 +102,10 @@ export class GithubTransportError extends Schema.TaggedError<GithubTransportErro
     const what = this.reason === "Timeout"
       ? "timed out waiting for GitHub"
       : this.reason === "Connection"
-      ? "could not connect to GitHub"
+      ? this.notProcessed ? "could not connect to GitHub" : "lost its connection to GitHub"
       : this.reason === "Body"
       ? "could not read GitHub's response"
-      : "request to GitHub failed"
+      : "to GitHub failed"
     return `The request ${what}${where(this)}: ${this.description}. ` +
       "Check the base URL and the network, or raise the timeout."
   }
