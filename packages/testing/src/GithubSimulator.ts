@@ -392,6 +392,8 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
                 new HttpClientError.RequestError({
                   request,
                   reason: "Transport",
+                  // the code Node's sockets give, so clients classify it as they would over the network
+                  cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }),
                   description: "connection reset by the simulator (ECONNRESET, or the simulator's scope is closed)"
                 })
               )
