@@ -171,6 +171,19 @@ describe("NodeHttpTransport with HttpRequester over loopback", () => {
       assert.strictEqual(server.open(), 0)
     }))
 
+  it.scopedLive("a body that stops half-way times out too (the timeout covers the whole exchange)", () =>
+    Effect.gen(function*() {
+      const server = yield* serve((_, res) => {
+        res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+        res.write("[1,")
+      })
+      const github = yield* requester({ baseUrl: server.url, timeout: "200 millis", retry: false })
+      const error = yield* Effect.flip(github.requestJson({ method: "GET", path: "/half" }))
+      assert.deepInclude(error, { _tag: "GithubTransportError", reason: "Timeout" })
+      yield* promise(() => server.allClosed())
+      assert.strictEqual(server.open(), 0)
+    }))
+
   it.scopedLive("interrupting the caller aborts the request", () =>
     Effect.gen(function*() {
       const server = yield* serve(() => {/* never answers */})

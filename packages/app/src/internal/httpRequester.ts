@@ -5,6 +5,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -44,7 +45,25 @@ import { Buckets, durationMillis, Gate, parseDate, parseRateLimit, seconds } fro
 import { type Reply, requestInfo, statusError, successBody } from "./response.js"
 import { defaultPolicyOptions, isRetryable, policy } from "./retry.js"
 import { fillRoute, isAllowedProtocol, nextLink, normalizeBaseUrl, queryString, resourceOf } from "./route.js"
-import { timeoutFail } from "./timeout.js"
+import { liveClock, timeoutFail } from "./timeout.js"
+
+/**
+ * What a client may offer under `Symbol.for("@effect-github/HttpClient/executeWithin")` (the lean undici client
+ * of packages/node does): a request whose response, body included, fails with `onTimeout()` after `millis` of
+ * real time. One timer instead of a forked fiber racing a sleep; used only under the live clock.
+ */
+type ExecuteWithin = <E>(
+  request: HttpClientRequest.HttpClientRequest,
+  millis: number,
+  onTimeout: () => E
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E>
+
+const executeWithinKey = Symbol.for("@effect-github/HttpClient/executeWithin")
+
+const executeWithinOf = (client: HttpClient.HttpClient): ExecuteWithin | undefined => {
+  const f = (client as unknown as Record<symbol, unknown>)[executeWithinKey]
+  return typeof f === "function" ? f as ExecuteWithin : undefined
+}
 
 /** @internal */
 export const defaults = {
@@ -177,6 +196,7 @@ const retryOption = (
 interface Shared {
   readonly options: Resolved
   readonly client: HttpClient.HttpClient
+  readonly executeWithin: ExecuteWithin | undefined
   readonly baseRequest: HttpClientRequest.HttpClientRequest
   readonly gate: Gate
   readonly buckets: WeakMap<Credentials, Buckets>
@@ -321,7 +341,8 @@ export const make = (options?: Options): Effect.Effect<Service, InvalidArgument,
   Effect.gen(function*() {
     const resolved = yield* resolveOptions(options)
     // The platform client's own span would record the full URL and headers; ours records the route template
-    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, constTrue)
+    const given = yield* HttpClient.HttpClient
+    const client = HttpClient.withTracerDisabledWhen(given, constTrue)
     const baseRequest = HttpClientRequest.get(resolved.baseUrl).pipe(
       HttpClientRequest.setHeaders({
         accept: "application/vnd.github+json",
@@ -332,6 +353,7 @@ export const make = (options?: Options): Effect.Effect<Service, InvalidArgument,
     const shared: Shared = {
       options: resolved,
       client,
+      executeWithin: executeWithinOf(given),
       baseRequest,
       gate: new Gate(resolved.requestGap, resolved.writeGap),
       buckets: new WeakMap(),
@@ -439,26 +461,39 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
       request = HttpClientRequest.setHeader(request, "authorization", Redacted.value(authorization))
     }
     if (p.body !== undefined) request = HttpClientRequest.setBody(request, p.body)
-    return shared.client.execute(request).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(response.text, (text): Reply => ({
-          method: p.method,
-          route: p.route,
-          status: response.status,
-          headers: response.headers,
-          text
-        }))
-      ),
-      Effect.catchAll((error) => Effect.fail(transportError(p, error))),
-      (effect) =>
-        timeoutFail(effect, timeoutMillis, () =>
-          new GithubTransportError({
-            method: p.method,
-            route: p.route,
-            reason: "Timeout",
-            notProcessed: false,
-            description: `no complete response within ${seconds(timeoutMillis)}`
-          }))
+    const onTimeout = () =>
+      new GithubTransportError({
+        method: p.method,
+        route: p.route,
+        reason: "Timeout",
+        notProcessed: false,
+        description: `no complete response within ${seconds(timeoutMillis)}`
+      })
+    const toReply = (response: HttpClientResponse.HttpClientResponse) =>
+      Effect.map(response.text, (text): Reply => ({
+        method: p.method,
+        route: p.route,
+        status: response.status,
+        headers: response.headers,
+        text
+      }))
+    const executeWithin = shared.executeWithin
+    return Effect.clockWith((clock) =>
+      executeWithin !== undefined && clock === liveClock()
+        ? executeWithin(request, timeoutMillis, onTimeout).pipe(
+          Effect.flatMap(toReply),
+          Effect.catchAll((error) =>
+            Effect.fail(error instanceof GithubTransportError ? error : transportError(p, error))
+          )
+        )
+        : timeoutFail(
+          shared.client.execute(request).pipe(
+            Effect.flatMap(toReply),
+            Effect.catchAll((error) => Effect.fail(transportError(p, error)))
+          ),
+          timeoutMillis,
+          onTimeout
+        )
     )
   }
 

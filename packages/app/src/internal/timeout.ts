@@ -13,7 +13,8 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 
 let live: Clock.Clock | undefined
-const liveClock = (): Clock.Clock => live ??= Effect.runSync(Effect.clock)
+/** @internal */
+export const liveClock = (): Clock.Clock => live ??= Effect.runSync(Effect.clock)
 
 /**
  * Fails with `onTimeout()` when `self` takes longer than `millis`, interrupting it.

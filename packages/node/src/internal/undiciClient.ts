@@ -20,59 +20,149 @@ import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 
+/**
+ * The key under which the lean client offers `executeWithin`: HttpRequester (packages/app) looks it up on the
+ * `HttpClient` it is given, so that a per-attempt timeout under the live clock is one timer here instead of a
+ * forked fiber racing a sleep. A client wrapped by `HttpClient.transform` & co. is a new object without it, and
+ * gets the generic timeout.
+ */
+export const executeWithinKey: unique symbol = Symbol.for("@effect-github/HttpClient/executeWithin") as never
+
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
   const general = NodeHttpClient.makeUndici(dispatcher)
-  return HttpClient.makeWith(
+  const lean = (
+    request: HttpClientRequest.HttpClientRequest,
+    timeout: { readonly millis: number; readonly onTimeout: () => unknown } | undefined
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> | undefined => {
+    const target = split(request)
+    const body = request.body
+    if (target === undefined || !(body._tag === "Empty" || body._tag === "Uint8Array" || body._tag === "Raw")) {
+      return undefined
+    }
+    return send(dispatcher, request, target, body._tag === "Empty" ? null : body.body as string | Uint8Array, timeout)
+  }
+  const client = HttpClient.makeWith(
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-      Effect.flatMap(effect, (request): Effect.Effect<
-        HttpClientResponse.HttpClientResponse,
-        HttpClientError.HttpClientError
-      > => {
-        const target = split(request)
-        const body = request.body
-        if (target === undefined || !(body._tag === "Empty" || body._tag === "Uint8Array" || body._tag === "Raw")) {
-          return general.execute(request)
-        }
-        return send(dispatcher, request, target, body._tag === "Empty" ? null : body.body as string | Uint8Array)
-      }),
+      Effect.flatMap(effect, (request) => lean(request, undefined) ?? general.execute(request)),
     Effect.succeed
   )
+  // Fails with `onTimeout()` when the response (body included) is not complete within `millis` of real time;
+  // requests the lean path does not take get the platform client under `Effect.timeoutFail`.
+  const executeWithin = <E>(
+    request: HttpClientRequest.HttpClientRequest,
+    millis: number,
+    onTimeout: () => E
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E> =>
+    (lean(request, { millis, onTimeout }) as Effect.Effect<HttpClientResponse.HttpClientResponse, E> | undefined) ??
+      Effect.timeoutFail(
+        Effect.flatMap(general.execute(request), (response) => Effect.as(response.text, response)),
+        { duration: millis, onTimeout }
+      )
+  return Object.assign(client, { [executeWithinKey]: executeWithin })
 }
 
+const headerValue = (value: Buffer | string | Array<Buffer | string>): string | Array<string> =>
+  typeof value === "string"
+    ? value
+    : Array.isArray(value)
+    ? value.map((v) => v.toString("latin1"))
+    : value.toString("latin1")
+
+/** undici's own `parseHeaders`: lower-cased names, latin1 values, repeated names as arrays. */
+const parseHeaders = (raw: ReadonlyArray<Buffer | string | Array<Buffer | string>>) => {
+  const out: Record<string, string | Array<string>> = {}
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString("latin1").toLowerCase()
+    const value = headerValue(raw[i + 1]!)
+    const seen = Object.hasOwn(out, name) ? out[name] : undefined
+    if (seen === undefined) {
+      if (name === "__proto__") Object.defineProperty(out, name, { value, enumerable: true, writable: true })
+      else out[name] = value
+    } else if (typeof seen === "string") out[name] = [seen, ...(typeof value === "string" ? [value] : value)]
+    else seen.push(...(typeof value === "string" ? [value] : value))
+  }
+  return out
+}
+
+/**
+ * One request on the dispatcher's handler interface: no AbortController, no Readable for the body, no header
+ * object built twice; abort comes with `onConnect`.
+ */
 const send = (
   dispatcher: Undici.Dispatcher,
   request: HttpClientRequest.HttpClientRequest,
   target: { readonly origin: string; readonly path: string },
-  body: string | Uint8Array | null
+  body: string | Uint8Array | null,
+  timeout: { readonly millis: number; readonly onTimeout: () => unknown } | undefined
 ) =>
   Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-    const controller = new AbortController()
-    dispatcher.request({
-      origin: target.origin,
-      path: target.path,
-      method: request.method,
-      headers: request.headers,
-      body,
-      signal: controller.signal,
-      // timeouts belong to the caller (HttpRequester's per-attempt timeout)
-      headersTimeout: 0,
-      bodyTimeout: 0
-    }, (error, data) => {
-      if (error !== null) {
-        return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
-      }
-      const chunks: Array<Buffer> = []
-      data.body.on("data", (chunk: Buffer) => chunks.push(chunk))
-      data.body.on("error", (cause) => {
-        const response = new LeanResponse(request, data.statusCode, data.headers, "")
-        resume(Effect.fail(new HttpClientError.ResponseError({ request, response, reason: "Decode", cause })))
-      })
-      data.body.on("end", () => {
+    let done = false
+    let abort: ((reason?: Error) => void) | undefined
+    let aborted: Error | undefined
+    let status = 0
+    let headers: Record<string, string | Array<string>> = {}
+    const chunks: Array<Buffer> = []
+    const finish = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => {
+      if (done) return
+      done = true
+      if (timer !== undefined) clearTimeout(timer)
+      resume(effect)
+    }
+    const cancel = (reason: Error) => {
+      aborted = reason
+      abort?.(reason)
+    }
+    const timer = timeout === undefined ? undefined : setTimeout(() => {
+      finish(Effect.fail(timeout.onTimeout() as HttpClientError.HttpClientError))
+      cancel(new Error("timed out"))
+    }, timeout.millis)
+    const handler: Undici.Dispatcher.DispatchHandler = {
+      onConnect: (abortRequest) => {
+        if (aborted !== undefined) abortRequest(aborted)
+        else abort = abortRequest
+      },
+      onHeaders: (statusCode, rawHeaders) => {
+        // 1xx (100 Continue, 103 Early Hints) come before the response: undici's request API skips them too
+        if (statusCode < 200) return true
+        status = statusCode
+        headers = parseHeaders(rawHeaders as unknown as ReadonlyArray<Buffer>)
+        return true
+      },
+      onData: (chunk) => {
+        chunks.push(chunk)
+        return true
+      },
+      onComplete: () => {
         const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
-        resume(Effect.succeed(new LeanResponse(request, data.statusCode, data.headers, text)))
-      })
+        finish(Effect.succeed(new LeanResponse(request, status, headers, text)))
+      },
+      onError: (cause) => {
+        if (status === 0) {
+          return finish(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+        }
+        const response = new LeanResponse(request, status, headers, "")
+        finish(Effect.fail(new HttpClientError.ResponseError({ request, response, reason: "Decode", cause })))
+      }
+    }
+    try {
+      dispatcher.dispatch({
+        origin: target.origin,
+        path: target.path,
+        method: request.method,
+        headers: request.headers,
+        body,
+        // timeouts belong to the caller (HttpRequester's per-attempt timeout)
+        headersTimeout: 0,
+        bodyTimeout: 0
+      }, handler)
+    } catch (cause) {
+      finish(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+    }
+    return Effect.sync(() => {
+      done = true
+      if (timer !== undefined) clearTimeout(timer)
+      cancel(new Error("interrupted"))
     })
-    return Effect.sync(() => controller.abort())
   })
 
 /** Origin and path of a request, or undefined when it needs the general client's URL handling. */
