@@ -7,11 +7,15 @@
 import * as Cache from "effect/Cache"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -118,6 +122,12 @@ interface Key {
   readonly repositoryIds: ReadonlyArray<number>
 }
 
+interface Flight {
+  readonly done: Deferred.Deferred<Entry, HttpRequester.RequestError>
+  fiber: Fiber.RuntimeFiber<boolean> | undefined
+  waiters: number
+}
+
 interface Entry {
   readonly authorization: InstallationAuthorization
   /** When the entry stops being served (epoch ms): `expires_at` minus the margin. */
@@ -220,16 +230,53 @@ export const make = (
         ? Effect.succeed(prefix + encodeKey({ installationId, permissions: [], repositories: [], repositoryIds: [] }))
         : Effect.map(normalize(installationId, scope), (key) => prefix + encodeKey(key))
 
-    const entry = (installationId: number, scope?: TokenScope) =>
+    // A miss is looked up in a fiber of the layer's scope that callers only await, so interrupting one caller does
+    // not interrupt the mint under the others (Cache would: its lookup runs in the first caller's fiber); the
+    // mint is aborted when its last caller goes away, so nothing outlives the callers, and no entry is left.
+    const layerScope = yield* Effect.scope
+    const flights = new Map<string, Flight>()
+
+    const flight = (key: string): Effect.Effect<Entry, HttpRequester.RequestError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          const existing = flights.get(key)
+          const current: Flight = existing ?? { done: Deferred.unsafeMake(FiberId.none), fiber: undefined, waiters: 0 }
+          current.waiters++
+          const start = existing !== undefined ? Effect.void : Effect.suspend(() => {
+            flights.set(key, current)
+            return cache.getEither(key).pipe(
+              Effect.tap((result) => Metric.increment(Either.isLeft(result) ? metrics.hits : metrics.misses)),
+              // A failed mint must not be served again, not even within the millisecond of its zero time-to-live.
+              Effect.tapError(() => cache.invalidate(key)),
+              Effect.map(Either.merge),
+              Effect.intoDeferred(current.done),
+              Effect.ensuring(Effect.sync(() => flights.get(key) === current && flights.delete(key))),
+              // forked from the uninterruptible region, it would inherit it
+              Effect.interruptible,
+              Effect.forkIn(layerScope),
+              Effect.map((fiber) => {
+                current.fiber = fiber
+              })
+            )
+          })
+          return Effect.zipRight(start, restore(Deferred.await(current.done))).pipe(
+            Effect.onExit(() => {
+              if (--current.waiters > 0 || current.fiber === undefined) return Effect.void
+              // gone before anyone else can join the flight being aborted
+              if (flights.get(key) === current) flights.delete(key)
+              return Fiber.interrupt(current.fiber)
+            })
+          )
+        })
+      )
+
+    const entry = (installationId: number, scope?: TokenScope): Effect.Effect<Entry, HttpRequester.RequestError> =>
       Effect.flatMap(keyOf(installationId, scope), (key) =>
-        Effect.map(
-          cache.getEither(key).pipe(
-            Effect.tap((result) => Metric.increment(Either.isLeft(result) ? metrics.hits : metrics.misses)),
-            // A failed mint must not be served again, not even within the millisecond of its zero time-to-live.
-            Effect.tapError(() => cache.invalidate(key))
-          ),
-          Either.merge
-        ))
+        // the hot path: a complete, unexpired entry, with no fiber; anything else (absent, pending, failed) flies
+        Effect.flatMap(Effect.orElseSucceed(cache.getOptionComplete(key), () => Option.none()), (cached) => {
+          if (Option.isNone(cached)) return flight(key)
+          return Effect.as(Metric.increment(metrics.hits), cached.value)
+        }))
 
     const get: Service["get"] = (installationId, scope) =>
       Effect.map(entry(installationId, scope), (e) => e.authorization)
