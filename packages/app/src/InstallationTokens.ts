@@ -306,13 +306,21 @@ export const make = (
           Effect.withSpan("InstallationTokens.revoke")
         )
 
+    // Like acquireRelease, but the mint stays interruptible (acquireRelease would make a caller's interruption, or
+    // its scope's closing, wait out the mint's timeouts and retries); a token received is revoked with the scope.
     const scoped: Service["scoped"] = (installationId, scope) =>
-      Effect.acquireRelease(
-        mint(installationId, scope),
-        (authorization) =>
-          revoke(authorization.token).pipe(
-            Effect.catchAll((error) => Effect.logWarning("Could not revoke a scoped installation token", error.message))
-          )
+      Effect.uninterruptibleMask((restore) =>
+        Effect.tap(
+          restore(mint(installationId, scope)),
+          (authorization) =>
+            Effect.addFinalizer(() =>
+              revoke(authorization.token).pipe(
+                Effect.catchAll((error) =>
+                  Effect.logWarning("Could not revoke a scoped installation token", error.message)
+                )
+              )
+            )
+        )
       )
 
     const requester: Service["requester"] = (installationId, scope) => {
