@@ -328,6 +328,7 @@ export interface Client {
 export type Transport =
   | { readonly _tag: "InProcess" }
   | { readonly _tag: "Loopback"; readonly url: string; readonly transport?: NodeHttpTransport.Options | undefined }
+  | { readonly _tag: "Custom"; readonly url: string; readonly layer: Layer.Layer<HttpClient.HttpClient> }
 
 /** Builds the client in the current scope, on a tapped transport. */
 export const connect = (
@@ -337,7 +338,11 @@ export const connect = (
   options: Partial<Integration.AppOptions> = {}
 ): Effect.Effect<Client, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const base = transport._tag === "InProcess" ? sim.layer : NodeHttpTransport.layer(transport.transport)
+    const base = transport._tag === "InProcess"
+      ? sim.layer
+      : transport._tag === "Custom"
+      ? transport.layer
+      : NodeHttpTransport.layer(transport.transport)
     const tapped = Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, (c) => wire.tap(c))).pipe(
       Layer.provide(base)
     )
