@@ -8,15 +8,19 @@ import { isJwtClaimRejection } from "../GithubError.js"
 import type * as HttpRequester from "../HttpRequester.js"
 
 /** As the app: `Bearer <jwt>`, re-signed once when GitHub rejects the JWT's time claims. */
-export const app = (auth: AppAuth.Service): HttpRequester.Credentials => ({
-  authorization: (fresh) =>
-    Effect.map(
-      fresh ? Effect.zipRight(auth.invalidate, auth.jwt) : auth.jwt,
-      (jwt) => Redacted.make(`Bearer ${Redacted.value(jwt)}`)
-    ),
-  shouldRefresh: (error) => error.reason === "ClockSkew" || isJwtClaimRejection(error.githubMessage),
-  observeServerTime: auth.observeServerTime
-})
+export const app = (auth: AppAuth.Service): HttpRequester.Credentials => {
+  // the JWT is reused for minutes: so is its header value
+  let last: { readonly jwt: Redacted.Redacted<string>; readonly header: Redacted.Redacted<string> } | undefined
+  const header = (jwt: Redacted.Redacted<string>) => {
+    if (last?.jwt !== jwt) last = { jwt, header: Redacted.make(`Bearer ${Redacted.value(jwt)}`) }
+    return last.header
+  }
+  return {
+    authorization: (fresh) => Effect.map(fresh ? Effect.zipRight(auth.invalidate, auth.jwt) : auth.jwt, header),
+    shouldRefresh: (error) => error.reason === "ClockSkew" || isJwtClaimRejection(error.githubMessage),
+    observeServerTime: auth.observeServerTime
+  }
+}
 
 /** As an installation, with a token obtained (and refreshed) by `token`. */
 export const installation = (options: {

@@ -25,8 +25,16 @@ export const parseRetryAfter = (value: string | undefined, serverNow: number): n
  */
 export const parseDate = (value: string | undefined): number | undefined => {
   if (value === undefined) return undefined
+  // every response carries one and it changes once a second: remember the last one parsed
+  if (value === lastDate.text) return lastDate.millis
   const millis = Date.parse(value)
-  return Number.isFinite(millis) ? millis : undefined
+  lastDate = { text: value, millis: Number.isFinite(millis) ? millis : undefined }
+  return lastDate.millis
+}
+
+let lastDate: { readonly text: string | undefined; readonly millis: number | undefined } = {
+  text: undefined,
+  millis: undefined
 }
 
 const int = (value: string | undefined): number | undefined => {
