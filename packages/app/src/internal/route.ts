@@ -43,7 +43,9 @@ export const normalizeBaseUrl = (
   try {
     url = new URL(hasScheme ? raw : `https://${raw}`)
   } catch {
-    return invalid("baseUrl", `${show(raw)} is not a URL`)
+    // what precedes an "@" may be a credential (`https://x-access-token:<token>@host`): never echo it
+    const shown = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1<credentials>@")
+    return invalid("baseUrl", `${show(shown)} is not a URL`)
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     return invalid("baseUrl", `must be an https URL, not ${url.protocol}`)
@@ -106,41 +108,6 @@ const encodeParam = (
 
 const placeholder = /\{(\+?)([A-Za-z_][A-Za-z0-9_]*)\}/g
 
-/** A checked route template: its literal pieces and, between them, the placeholders. */
-interface Template {
-  readonly literals: ReadonlyArray<string>
-  readonly names: ReadonlyArray<string>
-  readonly reserved: ReadonlyArray<boolean>
-  /** A `{` or `}` outside a placeholder: reported once the parameters are checked. */
-  readonly malformed: boolean
-}
-
-/** Parsed templates by their text; bounded, as templates may come from callers. */
-const templates = new Map<string, Template>()
-
-const parseTemplate = (template: string): Either.Either<Template, InvalidArgument> => {
-  if (!template.startsWith("/") || /[?#\s]/.test(template) || template.includes("//")) {
-    return invalid(
-      "path",
-      `${show(template)} is not a route template: it must start with "/" and have no query, fragment or blanks`
-    )
-  }
-  if (!template.includes("{")) return Either.right({ literals: [template], names: [], reserved: [], malformed: false })
-  const literals: Array<string> = []
-  const names: Array<string> = []
-  const reserved: Array<boolean> = []
-  let last = 0
-  for (const match of template.matchAll(placeholder)) {
-    literals.push(template.slice(last, match.index))
-    reserved.push(match[1] === "+")
-    names.push(match[2]!)
-    last = match.index + match[0].length
-  }
-  literals.push(template.slice(last))
-  const malformed = literals.some((literal) => literal.includes("{") || literal.includes("}"))
-  return Either.right({ literals, names, reserved, malformed })
-}
-
 /**
  * Fills `{name}` (and `{+name}`) in a route template; every value is validated and percent-encoded, so that no
  * value can add, remove or replace a path segment, or start a query or fragment.
@@ -151,34 +118,38 @@ export const fillRoute = (
   template: string,
   params: Readonly<Record<string, string | number>> | undefined
 ): Either.Either<string, InvalidArgument> => {
-  let parsed = templates.get(template)
-  if (parsed === undefined) {
-    const checked = parseTemplate(template)
-    if (Either.isLeft(checked)) return Either.left(checked.left)
-    parsed = checked.right
-    if (templates.size >= 1000) templates.clear()
-    templates.set(template, parsed)
+  if (!template.startsWith("/") || /[?#\s]/.test(template) || template.includes("//")) {
+    return invalid(
+      "path",
+      `${show(template)} is not a route template: it must start with "/" and have no query, fragment or blanks`
+    )
   }
-  const { literals, malformed, names, reserved } = parsed
-  if (names.length === 0 && !malformed) {
+  if (!template.includes("{")) {
     return params === undefined || Object.keys(params).length === 0
       ? Either.right(template)
       : invalid("params", `${show(template)} has no placeholders, but params were given`)
   }
-  let filled = literals[0]!
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!
+  let error: InvalidArgument | undefined
+  const used = new Set<string>()
+  const filled = template.replace(placeholder, (_, plus: string, name: string) => {
+    used.add(name)
     const encoded = encodeParam(
       name,
       params !== undefined && Object.hasOwn(params, name) ? params[name] : undefined,
-      reserved[i]!
+      plus === "+"
     )
-    if (Either.isLeft(encoded)) return encoded
-    filled += encoded.right + literals[i + 1]!
+    if (Either.isLeft(encoded)) {
+      error ??= encoded.left
+      return ""
+    }
+    return encoded.right
+  })
+  if (error !== undefined) return Either.left(error)
+  if (filled.includes("{") || filled.includes("}")) {
+    return invalid("path", `${show(template)} has a malformed placeholder`)
   }
-  if (malformed) return invalid("path", `${show(template)} has a malformed placeholder`)
   for (const name of Object.keys(params ?? {})) {
-    if (!names.includes(name)) return invalid("params", `${show(name)} is not a placeholder of ${show(template)}`)
+    if (!used.has(name)) return invalid("params", `${show(name)} is not a placeholder of ${show(template)}`)
   }
   return Either.right(filled)
 }
