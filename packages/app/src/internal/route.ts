@@ -108,6 +108,41 @@ const encodeParam = (
 
 const placeholder = /\{(\+?)([A-Za-z_][A-Za-z0-9_]*)\}/g
 
+/** A checked route template: its literal pieces and, between them, the placeholders. */
+interface Template {
+  readonly literals: ReadonlyArray<string>
+  readonly names: ReadonlyArray<string>
+  readonly reserved: ReadonlyArray<boolean>
+  /** A `{` or `}` outside a placeholder: reported once the parameters are checked. */
+  readonly malformed: boolean
+}
+
+/** Parsed templates by their text; bounded, as templates may come from callers. */
+const templates = new Map<string, Template>()
+
+const parseTemplate = (template: string): Either.Either<Template, InvalidArgument> => {
+  if (!template.startsWith("/") || /[?#\s]/.test(template) || template.includes("//")) {
+    return invalid(
+      "path",
+      `${show(template)} is not a route template: it must start with "/" and have no query, fragment or blanks`
+    )
+  }
+  if (!template.includes("{")) return Either.right({ literals: [template], names: [], reserved: [], malformed: false })
+  const literals: Array<string> = []
+  const names: Array<string> = []
+  const reserved: Array<boolean> = []
+  let last = 0
+  for (const match of template.matchAll(placeholder)) {
+    literals.push(template.slice(last, match.index))
+    reserved.push(match[1] === "+")
+    names.push(match[2]!)
+    last = match.index + match[0].length
+  }
+  literals.push(template.slice(last))
+  const malformed = literals.some((literal) => literal.includes("{") || literal.includes("}"))
+  return Either.right({ literals, names, reserved, malformed })
+}
+
 /**
  * Fills `{name}` (and `{+name}`) in a route template; every value is validated and percent-encoded, so that no
  * value can add, remove or replace a path segment, or start a query or fragment.
@@ -118,38 +153,34 @@ export const fillRoute = (
   template: string,
   params: Readonly<Record<string, string | number>> | undefined
 ): Either.Either<string, InvalidArgument> => {
-  if (!template.startsWith("/") || /[?#\s]/.test(template) || template.includes("//")) {
-    return invalid(
-      "path",
-      `${show(template)} is not a route template: it must start with "/" and have no query, fragment or blanks`
-    )
+  let parsed = templates.get(template)
+  if (parsed === undefined) {
+    const checked = parseTemplate(template)
+    if (Either.isLeft(checked)) return Either.left(checked.left)
+    parsed = checked.right
+    if (templates.size >= 1000) templates.clear()
+    templates.set(template, parsed)
   }
-  if (!template.includes("{")) {
+  const { literals, malformed, names, reserved } = parsed
+  if (names.length === 0 && !malformed) {
     return params === undefined || Object.keys(params).length === 0
       ? Either.right(template)
       : invalid("params", `${show(template)} has no placeholders, but params were given`)
   }
-  let error: InvalidArgument | undefined
-  const used = new Set<string>()
-  const filled = template.replace(placeholder, (_, plus: string, name: string) => {
-    used.add(name)
+  let filled = literals[0]!
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
     const encoded = encodeParam(
       name,
       params !== undefined && Object.hasOwn(params, name) ? params[name] : undefined,
-      plus === "+"
+      reserved[i]!
     )
-    if (Either.isLeft(encoded)) {
-      error ??= encoded.left
-      return ""
-    }
-    return encoded.right
-  })
-  if (error !== undefined) return Either.left(error)
-  if (filled.includes("{") || filled.includes("}")) {
-    return invalid("path", `${show(template)} has a malformed placeholder`)
+    if (Either.isLeft(encoded)) return encoded
+    filled += encoded.right + literals[i + 1]!
   }
+  if (malformed) return invalid("path", `${show(template)} has a malformed placeholder`)
   for (const name of Object.keys(params ?? {})) {
-    if (!used.has(name)) return invalid("params", `${show(name)} is not a placeholder of ${show(template)}`)
+    if (!names.includes(name)) return invalid("params", `${show(name)} is not a placeholder of ${show(template)}`)
   }
   return Either.right(filled)
 }
