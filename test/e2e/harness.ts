@@ -246,9 +246,9 @@ export class Secrets {
   privateKey(pem: string): this {
     const body = pem.split("\n").filter((line) => line !== "" && !line.startsWith("-----"))
     for (const line of body) if (line.length >= 24) this.needles.set(line, "private key line")
-    // a leak may have lost the line breaks: windows of the joined body
+    // a leak may have lost the line breaks: windows of the joined body (any run of 32 characters holds one)
     const joined = body.join("")
-    for (let i = 0; i + 32 <= joined.length; i += 16) this.needles.set(joined.slice(i, i + 32), "private key body")
+    for (let i = 0; i + 24 <= joined.length; i += 8) this.needles.set(joined.slice(i, i + 24), "private key body")
     return this
   }
 
@@ -288,7 +288,8 @@ export class Secrets {
 const shapes: ReadonlyArray<readonly [RegExp, string]> = [
   [/ghs_[A-Za-z0-9]{20,}/, "token-shaped text"],
   [/eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{16,}/, "JWT-shaped text"],
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "PEM header"]
+  // a key block, not the words (error messages name the expected header)
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----\s*[A-Za-z0-9+/]{20}/, "PEM block"]
 ]
 
 export interface Leak {
