@@ -221,7 +221,13 @@ describe("e2e: secrets", () => {
         yield* failure(AppAuth.make({ appId: sim.app.id, privateKey: broken }))
       }
       yield* failure(AppAuth.make({ appId: sim.app.id, privateKey: pem, jwtExpiry: "1 hour" }))
-      yield* failure(HttpRequester.make({ baseUrl: `https://user:${pem.split("\n")[3]}@github.example.com` }))
+      // a credential in the base URL (which does not parse: the secret has a "/")
+      yield* failure(
+        Effect.provide(
+          HttpRequester.make({ baseUrl: `https://user:${pem.split("\n")[3]}@github.example.com` }),
+          sim.layer
+        )
+      )
 
       const secrets = (yield* new Secrets().fromSimulator(sim)).fromWire(wire).privateKey(pem).privateKey(otherKey)
       for (const [needle, kind] of handedOut.needles) secrets.needles.set(needle, kind)
