@@ -255,7 +255,8 @@ describe("e2e: secrets", () => {
       assert.deepStrictEqual(leaks.slice(0, 5), [])
       // the tour did what it says: requests, spans, logs at debug, warnings, and a 401 re-sign all happened
       assert.isAbove(secrets.count("installation token"), 10)
-      assert.isAbove(secrets.count("JWT"), 5)
+      // three lifetimes signed, the re-signed one after the skew, the stranger's (same-second signatures coincide)
+      assert.isAtLeast(secrets.count("JWT"), 5)
       assert.isAbove(capture.spans.filter((span) => span.name.startsWith("GitHub ")).length, 40)
       assert.isTrue(capture.logs.some((line) => line.includes("level=WARN")))
       assert.isTrue(wire.sent.some((sent) => sent.status === 401 && sent.path === "/app"))
