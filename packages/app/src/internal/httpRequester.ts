@@ -41,6 +41,7 @@ import type {
   RetryInput,
   Service
 } from "../HttpRequester.js"
+import * as FastDecode from "./fastDecode.js"
 import { Buckets, durationMillis, Gate, parseDate, parseRateLimit, seconds } from "./rateLimit.js"
 import { type Reply, requestInfo, statusError, successBody } from "./response.js"
 import { defaultPolicyOptions, isRetryable, policy } from "./retry.js"
@@ -370,7 +371,14 @@ const cached = (
 ) => {
   let decode = cache.get(schema)
   if (decode === undefined) {
-    decode = Schema.decodeUnknown(build() as Schema.Schema<unknown, unknown, unknown>)
+    const target = build() as Schema.Schema<unknown, unknown, unknown>
+    const slow = Schema.decodeUnknown(target)
+    // the same result for what it is sure of, about twice as fast; the rest (and every error) goes to Schema
+    const fast = FastDecode.make(target.ast)
+    decode = fast === undefined ? slow : (input) => {
+      const value = fast(input)
+      return Option.isSome(value) ? Effect.succeed(value.value) : slow(input)
+    }
     cache.set(schema, decode)
   }
   return decode
