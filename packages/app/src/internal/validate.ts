@@ -4,8 +4,18 @@
 import * as Effect from "effect/Effect"
 import { InvalidArgument } from "../GithubError.js"
 
+// Objects are described, not printed: String() runs their toString, which may throw (`{ toString: false }` made
+// every validator throw synchronously, from a function that returns an Effect) or print what they hold.
 const show = (value: unknown): string => {
-  const text = typeof value === "string" ? JSON.stringify(value) : String(value)
+  const text = typeof value === "string"
+    ? JSON.stringify(value)
+    : value instanceof Date
+    ? Number.isNaN(value.getTime()) ? "an invalid Date" : value.toISOString()
+    : Array.isArray(value)
+    ? "an array"
+    : value !== null && (typeof value === "object" || typeof value === "function")
+    ? `a ${typeof value}`
+    : String(value)
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
