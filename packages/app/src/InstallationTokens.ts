@@ -388,6 +388,9 @@ const duration = (argument: string, input: Duration.DurationInput | undefined, f
 export const normalize = (installationId: number, scope: TokenScope = {}): Effect.Effect<Key, InvalidArgument> =>
   Effect.gen(function*() {
     const id = yield* Validate.id("installationId", installationId)
+    if (typeof scope !== "object" || scope === null) {
+      return yield* new InvalidArgument({ argument: "scope", description: "expected an object, or undefined" })
+    }
     const permissions = scope.permissions === undefined
       ? {}
       : yield* Validate.permissions("permissions", scope.permissions)
@@ -402,11 +405,15 @@ export const normalize = (installationId: number, scope: TokenScope = {}): Effec
 
 const encodeKey = (key: Key): string => JSON.stringify(key)
 
+// Only well-typed empty values: anything else (null, a string, `{ length: 0 }`) is for `normalize` to refuse.
+const isEmptyList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.length === 0)
 const isWholeInstallation = (scope: TokenScope | undefined): boolean =>
   scope === undefined ||
-  ((scope.permissions === undefined || Object.keys(scope.permissions).length === 0) &&
-    (scope.repositories === undefined || scope.repositories.length === 0) &&
-    (scope.repositoryIds === undefined || scope.repositoryIds.length === 0))
+  (typeof scope === "object" && scope !== null &&
+    (scope.permissions === undefined ||
+      (typeof scope.permissions === "object" && scope.permissions !== null && !Array.isArray(scope.permissions) &&
+        Object.keys(scope.permissions).length === 0)) &&
+    isEmptyList(scope.repositories) && isEmptyList(scope.repositoryIds))
 
 const decodeKey = (encoded: string, prefix: string): Key => JSON.parse(encoded.slice(prefix.length)) as Key
 
