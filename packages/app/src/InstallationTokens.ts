@@ -24,6 +24,7 @@ import { InvalidArgument } from "./GithubError.js"
 import * as HttpRequester from "./HttpRequester.js"
 import { InstallationAuthorization } from "./InstallationAuthorization.js"
 import * as Credentials from "./internal/credentials.js"
+import { nativeTracer } from "./internal/httpRequester.js"
 import * as Validate from "./internal/validate.js"
 
 /**
@@ -164,9 +165,8 @@ export const make = (
       return yield* new InvalidArgument({ argument: "capacity", description: "expected a positive integer" })
     }
     const appRequester = base.withCredentials(Credentials.app(auth))
-    // The cache key names everything that makes two tokens different, so one cache can never hand out a token
-    // of another GitHub host or app.
-    const prefix = `${base.baseUrl}\u0000${auth.issuer}\u0000`
+    // The cache belongs to this one requester (GitHub host) and app, so its keys need only name the installation
+    // and scope: a whole-installation key is the id alone, cheap to build and to hash on every hit.
 
     // When each token was minted, keyed by its Redacted (no token text kept; entries go with the tokens): GitHub
     // may refuse any use of a fresh token while it replicates, its revocation included.
@@ -201,16 +201,21 @@ export const make = (
             () => mint,
             () => Metric.incrementBy(metrics.inFlight, -1)
           ),
-        Effect.withSpan("InstallationTokens.mint", {
-          attributes: { "github.installation_id": key.installationId }
-        })
+        (mint) =>
+          Effect.tracerWith((tracer) =>
+            // Effect's built-in tracer exports nothing: skip the span's cost (a stack trace per mint) unless a real
+            // tracer is installed
+            tracer === nativeTracer() ? mint : Effect.withSpan(mint, "InstallationTokens.mint", {
+              attributes: { "github.installation_id": key.installationId }
+            })
+          )
       )
 
     const cache = yield* Cache.makeWith({
       capacity,
       lookup: (encoded: string) =>
         Effect.gen(function*() {
-          const authorization = yield* mintKey(decodeKey(encoded, prefix))
+          const authorization = yield* mintKey(decodeKey(encoded))
           const now = yield* Clock.currentTimeMillis
           const goodUntil = authorization.expires_at.getTime() - Duration.toMillis(margin)
           return {
@@ -227,8 +232,8 @@ export const make = (
     const keyOf = (installationId: number, scope: TokenScope | undefined): Effect.Effect<string, InvalidArgument> =>
       // the common case, a token for the whole installation, skips validating and sorting an empty scope
       isWholeInstallation(scope) && Number.isSafeInteger(installationId) && installationId > 0
-        ? Effect.succeed(prefix + encodeKey({ installationId, permissions: [], repositories: [], repositoryIds: [] }))
-        : Effect.map(normalize(installationId, scope), (key) => prefix + encodeKey(key))
+        ? Effect.succeed(String(installationId))
+        : Effect.map(normalize(installationId, scope), encodeKey)
 
     // A miss is looked up in a fiber of the layer's scope that callers only await, so interrupting one caller does
     // not interrupt the mint under the others (Cache would: its lookup runs in the first caller's fiber); the
@@ -403,7 +408,11 @@ export const normalize = (installationId: number, scope: TokenScope = {}): Effec
     }
   })
 
-const encodeKey = (key: Key): string => JSON.stringify(key)
+/** The id alone for a whole installation (as `keyOf`'s fast path builds it), else the canonical JSON. */
+const encodeKey = (key: Key): string =>
+  key.permissions.length === 0 && key.repositories.length === 0 && key.repositoryIds.length === 0
+    ? String(key.installationId)
+    : JSON.stringify(key)
 
 // Only well-typed empty values: anything else (null, a string, `{ length: 0 }`) is for `normalize` to refuse.
 const isEmptyList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.length === 0)
@@ -415,7 +424,10 @@ const isWholeInstallation = (scope: TokenScope | undefined): boolean =>
         Object.keys(scope.permissions).length === 0)) &&
     isEmptyList(scope.repositories) && isEmptyList(scope.repositoryIds))
 
-const decodeKey = (encoded: string, prefix: string): Key => JSON.parse(encoded.slice(prefix.length)) as Key
+const decodeKey = (encoded: string): Key =>
+  encoded.startsWith("{")
+    ? JSON.parse(encoded) as Key
+    : { installationId: Number(encoded), permissions: [], repositories: [], repositoryIds: [] }
 
 const requestBody = (key: Key): Record<string, unknown> | undefined => {
   const body: Record<string, unknown> = {}

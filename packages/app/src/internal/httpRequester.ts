@@ -333,7 +333,8 @@ const describe = (error: RetryInput): string => {
 }
 
 let native: Tracer.Tracer | undefined
-const nativeTracer = (): Tracer.Tracer => native ??= Effect.runSync(Effect.tracer)
+/** Effect's built-in tracer, which records spans but exports nothing. @internal */
+export const nativeTracer = (): Tracer.Tracer => native ??= Effect.runSync(Effect.tracer)
 
 /**
  * @internal
