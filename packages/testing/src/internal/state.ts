@@ -301,8 +301,11 @@ export const renderRepository = (repository: Repository, urls: Urls): string => 
   return `{"id":${repository.id},"node_id":${s(nodeId("010:Repository", repository.id))},"name":${
     s(repository.name)
   },"full_name":${s(repository.fullName)},"private":${repository.private},"owner":${
-    renderAccount(repository.owner, urls)
-  },"html_url":${s(web)},"description":null,"fork":false,"url":${s(api)}${links},"git_url":${
+    // GitHub repositories are owned by users or organizations, never by an enterprise (whose account has no login)
+    renderAccount(
+      repository.owner.type === "Enterprise" ? { ...repository.owner, type: "Organization" } : repository.owner,
+      urls
+    )},"html_url":${s(web)},"description":null,"fork":false,"url":${s(api)}${links},"git_url":${
     s(`git://${host}/${repository.fullName}.git`)
   },"ssh_url":${s(`git@${host}:${repository.fullName}.git`)},"clone_url":${s(`${web}.git`)},"svn_url":${s(web)},` +
     `"mirror_url":null,"homepage":null,"language":null,"forks_count":0,"stargazers_count":0,"watchers_count":0,` +
