@@ -7,6 +7,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
+import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -421,47 +422,51 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
 
   const blockedUntil = (p: Prepared): number => Math.max(gate.pausedUntil, buckets.blockedUntil(p.resource))
 
-  // Waits for a pause, an exhausted bucket and then for a spacing slot; costs one clock read when none applies.
-  const enter = (p: Prepared): Effect.Effect<void, GithubRateLimited> =>
-    Effect.clockWith((clock) => {
-      const now = clock.unsafeCurrentTimeMillis()
-      const blocked = blockedUntil(p)
-      if (blocked > now) {
-        const wait = blocked - now
-        if (wait > options.maxRateLimitWait) {
-          const primary = buckets.blockedUntil(p.resource) >= gate.pausedUntil
-          const resetAt = buckets.get(p.resource)?.resetAt
-          return Effect.fail(
-            new GithubRateLimited({
-              method: p.method,
-              route: p.route,
-              kind: primary ? "primary" : "secondary",
-              retryAfter: Duration.millis(wait),
-              ...(primary ? { resource: p.resource } : {}),
-              ...(primary && resetAt !== undefined ? { resetAt } : {})
-            })
-          )
-        }
-        return Effect.logDebug(`GitHub ${p.method} ${p.route}: waiting ${seconds(wait)} for a rate limit`).pipe(
-          Effect.zipRight(Effect.sleep(Duration.millis(wait))),
-          Effect.zipRight(enter(p))
+  // Waits for a pause, an exhausted bucket and then for a spacing slot; `undefined` (one clock read) when none
+  // applies.
+  const enterWith = (p: Prepared, clock: Clock.Clock): Effect.Effect<void, GithubRateLimited> | undefined => {
+    const now = clock.unsafeCurrentTimeMillis()
+    const blocked = blockedUntil(p)
+    if (blocked > now) {
+      const wait = blocked - now
+      if (wait > options.maxRateLimitWait) {
+        const primary = buckets.blockedUntil(p.resource) >= gate.pausedUntil
+        const resetAt = buckets.get(p.resource)?.resetAt
+        return Effect.fail(
+          new GithubRateLimited({
+            method: p.method,
+            route: p.route,
+            kind: primary ? "primary" : "secondary",
+            retryAfter: Duration.millis(wait),
+            ...(primary ? { resource: p.resource } : {}),
+            ...(primary && resetAt !== undefined ? { resetAt } : {})
+          })
         )
       }
-      if (!gate.spaced) return Effect.void
-      const start = gate.reserve(now, p.write)
-      if (start <= now) return Effect.void
-      return Effect.sleep(Duration.millis(start - now)).pipe(
-        // a rate limit may have paused everything while this request waited for its slot
-        Effect.zipRight(
-          Effect.clockWith((clock) => blockedUntil(p) > clock.unsafeCurrentTimeMillis() ? enter(p) : Effect.void)
-        )
+      return Effect.logDebug(`GitHub ${p.method} ${p.route}: waiting ${seconds(wait)} for a rate limit`).pipe(
+        Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+        Effect.zipRight(enter(p))
       )
-    })
+    }
+    if (!gate.spaced) return undefined
+    const start = gate.reserve(now, p.write)
+    if (start <= now) return undefined
+    return Effect.sleep(Duration.millis(start - now)).pipe(
+      // a rate limit may have paused everything while this request waited for its slot
+      Effect.zipRight(
+        Effect.clockWith((clock) => blockedUntil(p) > clock.unsafeCurrentTimeMillis() ? enter(p) : Effect.void)
+      )
+    )
+  }
+
+  const enter = (p: Prepared): Effect.Effect<void, GithubRateLimited> =>
+    Effect.clockWith((clock) => enterWith(p, clock) ?? Effect.void)
 
   const exchange = (
     p: Prepared,
     url: string,
-    authorization: Redacted.Redacted<string> | undefined
+    authorization: Redacted.Redacted<string> | undefined,
+    clock: Clock.Clock
   ): Effect.Effect<Reply, GithubTransportError> => {
     let request = HttpClientRequest.setUrl(shared.baseRequest, url)
     if (p.method !== "GET") request = HttpClientRequest.setMethod(request, p.method)
@@ -487,51 +492,49 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
         text
       }))
     const executeWithin = shared.executeWithin
-    return Effect.clockWith((clock) =>
-      executeWithin !== undefined && clock === liveClock()
-        ? executeWithin(request, timeoutMillis, onTimeout).pipe(
+    return executeWithin !== undefined && clock === liveClock()
+      ? executeWithin(request, timeoutMillis, onTimeout).pipe(
+        Effect.flatMap(toReply),
+        Effect.catchAll((error) =>
+          Effect.fail(error instanceof GithubTransportError ? error : transportError(p, error))
+        )
+      )
+      : timeoutFail(
+        shared.client.execute(request).pipe(
           Effect.flatMap(toReply),
-          Effect.catchAll((error) =>
-            Effect.fail(error instanceof GithubTransportError ? error : transportError(p, error))
-          )
-        )
-        : timeoutFail(
-          shared.client.execute(request).pipe(
-            Effect.flatMap(toReply),
-            Effect.catchAll((error) => Effect.fail(transportError(p, error)))
-          ),
-          timeoutMillis,
-          onTimeout
-        )
-    )
+          Effect.catchAll((error) => Effect.fail(transportError(p, error)))
+        ),
+        timeoutMillis,
+        onTimeout
+      )
   }
 
   // Records what a GitHub response tells about rate limits and the server's clock.
-  const observe = (reply: Reply, span: Tracer.Span | undefined): Effect.Effect<void> =>
-    Effect.clockWith((clock) => {
-      const serverNow = parseDate(reply.headers.date)
-      const rateLimit = parseRateLimit(reply.headers)
-      span?.attribute("http.response.status_code", reply.status)
-      if (rateLimit !== undefined) {
-        buckets.record(rateLimit, serverNow, clock.unsafeCurrentTimeMillis())
-        span?.attribute("github.ratelimit.remaining", rateLimit.remaining)
-      }
-      const observeServerTime = credentials?.observeServerTime
-      return serverNow === undefined || observeServerTime === undefined
-        ? Effect.void
-        : observeServerTime(new Date(serverNow))
-    })
+  const observe = (reply: Reply, span: Tracer.Span | undefined, clock: Clock.Clock): Effect.Effect<void> => {
+    const serverNow = parseDate(reply.headers.date)
+    const rateLimit = parseRateLimit(reply.headers)
+    span?.attribute("http.response.status_code", reply.status)
+    if (rateLimit !== undefined) {
+      buckets.record(rateLimit, serverNow, clock.unsafeCurrentTimeMillis())
+      span?.attribute("github.ratelimit.remaining", rateLimit.remaining)
+    }
+    const observeServerTime = credentials?.observeServerTime
+    return serverNow === undefined || observeServerTime === undefined
+      ? Effect.void
+      : observeServerTime(new Date(serverNow))
+  }
 
   const follow = (
     p: Prepared,
     url: string,
     authorization: Redacted.Redacted<string> | undefined,
     hops: number,
-    span: Tracer.Span | undefined
+    span: Tracer.Span | undefined,
+    clock: Clock.Clock
   ): Effect.Effect<Reply, GithubRequestError> =>
-    Effect.flatMap(exchange(p, url, authorization), (reply) => {
+    Effect.flatMap(exchange(p, url, authorization, clock), (reply) => {
       // only GitHub's own answers (not a redirect target's) tell about its rate limits and clock
-      const observed = url.startsWith(options.origin + "/") ? observe(reply, span) : Effect.void
+      const observed = url.startsWith(options.origin + "/") ? observe(reply, span, clock) : Effect.void
       const location = reply.headers.location
       if (!redirects.has(reply.status) || location === undefined) return Effect.as(observed, reply)
       const unfollowed = (why: string) =>
@@ -554,7 +557,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
       const nextRequest = sameOrigin || p.headers === undefined ? p : { ...p, headers: withoutCredentials(p.headers) }
       return observed.pipe(
         Effect.zipRight(enter(p)),
-        Effect.zipRight(follow(nextRequest, next.href, sameOrigin ? authorization : undefined, hops + 1, span))
+        Effect.zipRight(follow(nextRequest, next.href, sameOrigin ? authorization : undefined, hops + 1, span, clock))
       )
     })
 
@@ -562,37 +565,41 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
     p: Prepared,
     fresh: boolean,
     accept304: boolean,
-    span: Tracer.Span | undefined
+    span: Tracer.Span | undefined,
+    clock: Clock.Clock
   ): Effect.Effect<Received, RequestError> =>
     (credentials === undefined
-      ? follow(p, p.url, undefined, 0, span)
-      : Effect.flatMap(credentials.authorization(fresh), (authorization) => follow(p, p.url, authorization, 0, span)))
+      ? follow(p, p.url, undefined, 0, span, clock)
+      : Effect.flatMap(
+        credentials.authorization(fresh),
+        (authorization) => follow(p, p.url, authorization, 0, span, clock)
+      ))
       .pipe(
         Effect.flatMap((reply): Effect.Effect<Received, GithubRequestError> => {
           if ((reply.status >= 200 && reply.status < 300) || (accept304 && reply.status === 304)) {
             const body = successBody(reply, options.baseUrl)
             return Either.isRight(body) ? Effect.succeed({ ...reply, body: body.right }) : Effect.fail(body.left)
           }
-          return Effect.clockWith((clock) =>
-            Effect.fail(statusError(reply, options.baseUrl, clock.unsafeCurrentTimeMillis()))
-          )
+          return Effect.fail(statusError(reply, options.baseUrl, clock.unsafeCurrentTimeMillis()))
         })
       )
 
+  // One clock for the attempt: its start, its timeout's choice of timer and what its response tells.
   const attempt = (p: Prepared, n: number, fresh: boolean, accept304: boolean): Effect.Effect<Received, RequestError> =>
-    Effect.zipRight(
-      enter(p),
-      Effect.tracerWith((tracer) =>
+    Effect.clockWith((clock) => {
+      const settled = Effect.tracerWith((tracer) =>
         // Effect's built-in tracer exports nothing: skip the span's cost unless a real tracer is installed
         tracer === nativeTracer()
-          ? settle(p, fresh, accept304, undefined)
+          ? settle(p, fresh, accept304, undefined, clock)
           : Effect.useSpan(`GitHub ${p.method} ${p.route}`, {
             kind: "client",
             captureStackTrace: false,
             attributes: { "http.request.method": p.method, "http.route": p.route, "github.attempt": n }
-          }, (span) => Effect.withParentSpan(settle(p, fresh, accept304, span), span))
+          }, (span) => Effect.withParentSpan(settle(p, fresh, accept304, span, clock), span))
       )
-    )
+      const wait = enterWith(p, clock)
+      return wait === undefined ? settled : Effect.zipRight(wait, settled)
+    })
 
   const retry = options.retry
 
