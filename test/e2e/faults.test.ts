@@ -230,6 +230,7 @@ const runRow = (row: Row) =>
     const leaks = scan(capture.allTexts(), secrets)
     const resent = resentWrites(wire)
     const deletes = yield* sim.count("DELETE /installation/token")
+    const deletesSent = wire.sent.filter((sent) => sent.method === "DELETE").length
     results.push({
       fault: row.fault,
       mode: row.mode,
@@ -239,7 +240,7 @@ const runRow = (row: Row) =>
       typed,
       lost,
       "typed failures": typedSummary(outcomes),
-      "DELETEs at sim": deletes,
+      "DELETEs sent/at sim": `${deletesSent}/${deletes}`,
       resent,
       leaks: leaks.length,
       requests: wire.sent.length,
@@ -248,6 +249,7 @@ const runRow = (row: Row) =>
     assert.strictEqual(outcomes.length, OPS)
     assert.deepStrictEqual(lostDetails.filter((line) => line.startsWith(`${row.fault} (${row.mode}):`)), [])
     assert.strictEqual(resent, 0, "a non-idempotent write was sent again after GitHub may have processed it")
+    assert.strictEqual(deletes, deletesSent, "the simulator saw every DELETE the client sent, and no other")
     assert.deepStrictEqual(leaks.slice(0, 3), [])
     assert.isAbove(injected(), 0, "the fault was never injected")
   })
@@ -294,6 +296,12 @@ describe("e2e: fault matrix", () => {
 
   afterAll(() => {
     table(`Fault matrix: ${OPS} mixed operations per fault (lost, resent and leaks must be 0)`, results)
+    console.log(
+      "typed failures allowed: a 5xx, reset or timeout on a DELETE (not repeated: GitHub may have processed it) or\n" +
+        "after the policy's 5 attempts (counted from the request spans); a rate limit after 5 attempts or beyond\n" +
+        "maxRateLimitWait; a decode error or HTML page (not retried). resent: DELETEs sent again after an answer\n" +
+        "other than 401/403/429. leaks: key, JWT or token text in logs, spans or errors of the run."
+    )
     if (lostDetails.length > 0) console.log(lostDetails.slice(0, 40).join("\n"))
   })
 
