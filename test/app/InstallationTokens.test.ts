@@ -28,11 +28,15 @@ const setup = (tokens: InstallationTokens.Options = {}, simulator: GithubSimulat
     return { sim, cache, requester }
   })
 
-/** Repeats `effect`, one event-loop turn apart (at most 200), until `done` holds. */
-const settle = <A>(effect: Effect.Effect<A>, done: (a: A) => boolean) =>
-  Effect.repeat(Effect.zipRight(Effect.promise(() => new Promise((resolve) => setImmediate(resolve))), effect), {
-    until: done,
-    times: 200
+/** Runs `effect`, one event-loop turn apart (at most 200 times), until `done` holds. */
+const settle = <A>(effect: Effect.Effect<A>, done: (a: A) => boolean): Effect.Effect<A> =>
+  Effect.gen(function*() {
+    let value = yield* effect
+    for (let turn = 0; turn < 200 && !done(value); turn++) {
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      value = yield* effect
+    }
+    return value
   })
 
 const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
