@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -275,21 +276,30 @@ export const make = (
         })
       )
 
+    const countHit = Metric.increment(metrics.hits)
+    const authorizationOf = (e: Entry) => e.authorization
+
     // the hot path: a complete, unexpired entry, with no fiber; anything else (absent, pending, failed) flies
-    const entryOf = (key: string): Effect.Effect<Entry, HttpRequester.RequestError> =>
+    const entryOf = <A>(key: string, f: (e: Entry) => A): Effect.Effect<A, HttpRequester.RequestError> =>
       Effect.flatMap(Effect.orElseSucceed(cache.getOptionComplete(key), () => Option.none()), (cached) => {
-        if (Option.isNone(cached)) return flight(key)
-        return Effect.as(Metric.increment(metrics.hits), cached.value)
+        if (Option.isNone(cached)) return Effect.map(flight(key), f)
+        return Effect.as(countHit, f(cached.value))
       })
 
-    const entry = (installationId: number, scope?: TokenScope): Effect.Effect<Entry, HttpRequester.RequestError> =>
+    const entryWith = <A>(
+      installationId: number,
+      scope: TokenScope | undefined,
+      f: (e: Entry) => A
+    ): Effect.Effect<A, HttpRequester.RequestError> =>
       // keyOf's fast path, without its Effect: a hit is a handful of steps
       isWholeInstallation(scope) && Number.isSafeInteger(installationId) && installationId > 0
-        ? entryOf(String(installationId))
-        : Effect.flatMap(keyOf(installationId, scope), entryOf)
+        ? entryOf(String(installationId), f)
+        : Effect.flatMap(keyOf(installationId, scope), (key) => entryOf(key, f))
 
-    const get: Service["get"] = (installationId, scope) =>
-      Effect.map(entry(installationId, scope), (e) => e.authorization)
+    const entry = (installationId: number, scope?: TokenScope): Effect.Effect<Entry, HttpRequester.RequestError> =>
+      entryWith(installationId, scope, identity)
+
+    const get: Service["get"] = (installationId, scope) => entryWith(installationId, scope, authorizationOf)
 
     const mint: Service["mint"] = (installationId, scope) => Effect.flatMap(normalize(installationId, scope), mintKey)
 
