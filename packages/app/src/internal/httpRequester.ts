@@ -202,8 +202,8 @@ interface Shared {
   readonly baseRequest: HttpClientRequest.HttpClientRequest
   readonly gate: Gate
   readonly buckets: WeakMap<Credentials, Buckets>
-  readonly decoders: WeakMap<object, (u: unknown) => Effect.Effect<any, ParseResult.ParseError, any>>
-  readonly arrayDecoders: WeakMap<object, (u: unknown) => Effect.Effect<any, ParseResult.ParseError, any>>
+  readonly decoders: WeakMap<object, Decoder>
+  readonly arrayDecoders: WeakMap<object, Decoder>
 }
 
 interface Prepared {
@@ -366,24 +366,31 @@ export const make = (options?: Options): Effect.Effect<Service, InvalidArgument,
     return makeService(shared, undefined, new Buckets())
   })
 
-const cached = (
-  cache: WeakMap<object, (u: unknown) => Effect.Effect<any, ParseResult.ParseError, any>>,
-  schema: Schema.Schema.Any,
-  build: () => Schema.Schema.Any
-) => {
-  let decode = cache.get(schema)
-  if (decode === undefined) {
+/** A schema's decoders, built once: the fast path (when it can answer) and Schema's own. */
+interface Decoder {
+  readonly fast: ((input: unknown) => Option.Option<unknown>) | undefined
+  readonly slow: (input: unknown) => Effect.Effect<any, ParseResult.ParseError, any>
+  readonly decode: (input: unknown) => Effect.Effect<any, ParseResult.ParseError, any>
+}
+
+const cached = (cache: WeakMap<object, Decoder>, schema: Schema.Schema.Any, build: () => Schema.Schema.Any) => {
+  let decoder = cache.get(schema)
+  if (decoder === undefined) {
     const target = build() as Schema.Schema<unknown, unknown, unknown>
     const slow = Schema.decodeUnknown(target)
     // the same result for what it is sure of, about twice as fast; the rest (and every error) goes to Schema
     const fast = FastDecode.make(target.ast)
-    decode = fast === undefined ? slow : (input) => {
-      const value = fast(input)
-      return Option.isSome(value) ? Effect.succeed(value.value) : slow(input)
+    decoder = {
+      fast,
+      slow,
+      decode: fast === undefined ? slow : (input) => {
+        const value = fast(input)
+        return Option.isSome(value) ? Effect.succeed(value.value) : slow(input)
+      }
     }
-    cache.set(schema, decode)
+    cache.set(schema, decoder)
   }
-  return decode
+  return decoder
 }
 
 const makeService = (shared: Shared, credentials: Credentials | undefined, buckets: Buckets): Service => {
@@ -670,11 +677,16 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
   const decodeWith = <A, I, R>(
     schema: Schema.Schema<A, I, R>,
     received: Received
-  ): Effect.Effect<A, GithubDecodeError, R> =>
-    Effect.mapError(
-      cached(shared.decoders, schema, () => schema)(received.body) as Effect.Effect<A, ParseResult.ParseError, R>,
-      (error) => GithubDecodeError.fromParseError(error, requestInfo(received))
-    )
+  ): Effect.Effect<A, GithubDecodeError, R> => {
+    const { fast, slow } = cached(shared.decoders, schema, () => schema)
+    const value = fast?.(received.body)
+    return value !== undefined && Option.isSome(value)
+      ? Effect.succeed(value.value as A)
+      : Effect.mapError(
+        slow(received.body) as Effect.Effect<A, ParseResult.ParseError, R>,
+        (error) => GithubDecodeError.fromParseError(error, requestInfo(received))
+      )
+  }
 
   const pages = <A, I, R>(
     request: Request,
@@ -687,7 +699,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
         new InvalidArgument({ argument: "perPage", description: `must be an integer from 1 to 100, got ${perPage}` })
       )
     }
-    const decode = cached(shared.arrayDecoders, item, () => Schema.Array(item)) as (
+    const decode = cached(shared.arrayDecoders, item, () => Schema.Array(item)).decode as (
       u: unknown
     ) => Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError, R>
     type State = { readonly url: string } | { readonly fail: GithubRequestError }
