@@ -178,6 +178,8 @@ export const make = (
           ? Duration.millis(Duration.toMillis(lagWindow) - (now - minted))
           : Duration.zero)
 
+    const countMint = Metric.increment(metrics.mints)
+
     const mintKey = (key: Key): Effect.Effect<InstallationAuthorization, HttpRequester.RequestError> =>
       appRequester.request(
         {
@@ -191,10 +193,10 @@ export const make = (
         InstallationAuthorization
       ).pipe(
         Effect.tap((authorization) =>
-          Effect.zipRight(
-            Effect.map(Clock.currentTimeMillis, (now) => mintedAt.set(authorization.token, now)),
-            Metric.increment(metrics.mints)
-          )
+          Effect.clockWith((clock) => {
+            mintedAt.set(authorization.token, clock.unsafeCurrentTimeMillis())
+            return countMint
+          })
         ),
         (mint) =>
           Effect.acquireUseRelease(
@@ -215,18 +217,18 @@ export const make = (
     const cache = yield* Cache.makeWith({
       capacity,
       lookup: (encoded: string) =>
-        Effect.gen(function*() {
-          const authorization = yield* mintKey(decodeKey(encoded))
-          const now = yield* Clock.currentTimeMillis
-          const goodUntil = authorization.expires_at.getTime() - Duration.toMillis(margin)
-          return {
-            authorization,
-            goodUntil,
-            mintedAt: now,
-            // Cache keeps serving an entry while now <= creation + ttl; the token stops being good at goodUntil.
-            timeToLive: Duration.millis(Math.max(0, goodUntil - now - 1))
-          } satisfies Entry
-        }),
+        Effect.flatMap(mintKey(decodeKey(encoded)), (authorization) =>
+          Effect.clockWith((clock) => {
+            const now = clock.unsafeCurrentTimeMillis()
+            const goodUntil = authorization.expires_at.getTime() - Duration.toMillis(margin)
+            return Effect.succeed<Entry>({
+              authorization,
+              goodUntil,
+              mintedAt: now,
+              // Cache keeps serving an entry while now <= creation + ttl; the token stops being good at goodUntil.
+              timeToLive: Duration.millis(Math.max(0, goodUntil - now - 1))
+            })
+          })),
       timeToLive: (exit) => exit._tag === "Success" ? exit.value.timeToLive : Duration.zero
     })
 
