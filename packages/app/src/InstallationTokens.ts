@@ -7,17 +7,17 @@
 import * as Cache from "effect/Cache"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
+import * as FiberSet from "effect/FiberSet"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AppAuth from "./AppAuth.js"
@@ -125,8 +125,7 @@ interface Key {
 }
 
 interface Flight {
-  readonly done: Deferred.Deferred<Entry, HttpRequester.RequestError>
-  fiber: Fiber.RuntimeFiber<boolean> | undefined
+  readonly fiber: Fiber.RuntimeFiber<Entry, HttpRequester.RequestError>
   waiters: number
 }
 
@@ -241,41 +240,48 @@ export const make = (
     // A miss is looked up in a fiber of the layer's scope that callers only await, so interrupting one caller does
     // not interrupt the mint under the others (Cache would: its lookup runs in the first caller's fiber); the
     // mint is aborted when its last caller goes away, so nothing outlives the callers, and no entry is left.
-    const layerScope = yield* Effect.scope
+    const mints = yield* FiberSet.make<Entry, HttpRequester.RequestError>()
     const flights = new Map<string, Flight>()
+
+    const lookup = (key: string): Effect.Effect<Entry, HttpRequester.RequestError> =>
+      cache.getEither(key).pipe(
+        Effect.tap((result) => Metric.increment(Either.isLeft(result) ? metrics.hits : metrics.misses)),
+        // A failed mint must not be served again, not even within the millisecond of its zero time-to-live.
+        Effect.tapError(() => cache.invalidate(key)),
+        Effect.map(Either.merge)
+      )
+
+    // Finds the key's flight or starts one, in the same step (Effect.forkIn could yield before the flight is
+    // registered, and a caller arriving then would start a second one). The mint fiber is run as a fork would be:
+    // with the caller's context and fiber refs (tracer, log annotations); it is interrupted when the layer closes.
+    const join = (key: string): Effect.Effect<Flight> =>
+      Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+        Effect.sync(() => {
+          const existing = flights.get(key)
+          if (existing !== undefined) {
+            existing.waiters++
+            return existing
+          }
+          // started from the caller's uninterruptible region, it would inherit it
+          const current: Flight = { fiber: Runtime.runFork(runtime)(Effect.interruptible(lookup(key))), waiters: 1 }
+          flights.set(key, current)
+          // the fiber may already be done (it runs at once, up to its first wait): then this drops it at once
+          current.fiber.addObserver(() => flights.get(key) === current && flights.delete(key))
+          FiberSet.unsafeAdd(mints, current.fiber)
+          return current
+        }))
 
     const flight = (key: string): Effect.Effect<Entry, HttpRequester.RequestError> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          const existing = flights.get(key)
-          const current: Flight = existing ?? { done: Deferred.unsafeMake(FiberId.none), fiber: undefined, waiters: 0 }
-          current.waiters++
-          const start = existing !== undefined ? Effect.void : Effect.suspend(() => {
-            flights.set(key, current)
-            return cache.getEither(key).pipe(
-              Effect.tap((result) => Metric.increment(Either.isLeft(result) ? metrics.hits : metrics.misses)),
-              // A failed mint must not be served again, not even within the millisecond of its zero time-to-live.
-              Effect.tapError(() => cache.invalidate(key)),
-              Effect.map(Either.merge),
-              Effect.intoDeferred(current.done),
-              Effect.ensuring(Effect.sync(() => flights.get(key) === current && flights.delete(key))),
-              // forked from the uninterruptible region, it would inherit it
-              Effect.interruptible,
-              Effect.forkIn(layerScope),
-              Effect.map((fiber) => {
-                current.fiber = fiber
-              })
-            )
-          })
-          return Effect.zipRight(start, restore(Deferred.await(current.done))).pipe(
+        Effect.flatMap(join(key), (current) =>
+          restore(Effect.flatten(Fiber.await(current.fiber))).pipe(
             Effect.onExit(() => {
-              if (--current.waiters > 0 || current.fiber === undefined) return Effect.void
-              // gone before anyone else can join the flight being aborted
+              if (--current.waiters > 0 || current.fiber.unsafePoll() !== null) return Effect.void
+              // the last caller left an unfinished mint: gone before anyone else can join the flight being aborted
               if (flights.get(key) === current) flights.delete(key)
               return Fiber.interrupt(current.fiber)
             })
-          )
-        })
+          ))
       )
 
     const countHit = Metric.increment(metrics.hits)
