@@ -5,7 +5,6 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -18,7 +17,6 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as SynchronizedRef from "effect/SynchronizedRef"
 import { JwtError, PrivateKeyError } from "./GithubError.js"
 import { isCompactJwt, rs256 } from "./internal/jwt.js"
 import { parsePrivateKey } from "./internal/privateKey.js"
@@ -177,6 +175,12 @@ interface Cached {
   readonly offset: number
 }
 
+interface State {
+  /** The learned offset of the server's clock from ours (server - local), in milliseconds. */
+  readonly offset: number
+  readonly cached: Cached | undefined
+}
+
 type SignClaims = (iat: number, exp: number) => Effect.Effect<Redacted.Redacted<string>, JwtError>
 
 const externalSigner = (sign: Signer, issuer: string, algorithm: string): SignClaims => (iat, exp) =>
@@ -257,47 +261,49 @@ export const make = (options: Options): Effect.Effect<Service, PrivateKeyError |
     const algorithm = options.algorithm ?? defaults.algorithm
     const signClaims = yield* makeSigner(options, issuer, algorithm)
     const reuseMargin = Math.min(reuseMarginMillis, expiryMillis / 2)
-    const offsetRef = yield* Ref.make(0)
-    const cache = yield* SynchronizedRef.make<Cached | undefined>(undefined)
+    // The clock offset and the reused JWT in one Ref, so the fast path reads both at once; signing (and dropping
+    // the JWT) hold a lock, so that fibers that queued behind a signature find it fresh and share it.
+    const state = yield* Ref.make<State>({ offset: 0, cached: undefined })
+    const signing = yield* Effect.makeSemaphore(1)
 
     // Seconds, floored: a JWT never lives longer than asked, so 600 s stays within GitHub's 10 minutes.
     const expOf = (serverNow: number, lifetime: number) => Math.floor((serverNow + lifetime) / 1000)
     const signAt = (serverNow: number, lifetime: number) =>
       signClaims(Math.floor((serverNow - issuedAtMillis) / 1000), expOf(serverNow, lifetime))
 
-    const isFresh = (entry: Cached, now: number, offset: number): boolean => {
+    const reusable = ({ cached, offset }: State, now: number): Cached | undefined => {
+      if (cached === undefined) return undefined
       const serverNow = now + offset
-      return Math.abs(offset - entry.offset) <= offsetToleranceMillis &&
-        serverNow >= entry.signedAt - offsetToleranceMillis &&
-        entry.expiresAt - serverNow >= reuseMargin
+      return Math.abs(offset - cached.offset) <= offsetToleranceMillis &&
+          serverNow >= cached.signedAt - offsetToleranceMillis &&
+          cached.expiresAt - serverNow >= reuseMargin
+        ? cached
+        : undefined
     }
 
-    // Under the SynchronizedRef's lock: fibers that queued behind a signature find it fresh and share it.
-    const refresh = SynchronizedRef.modifyEffect(cache, (entry) =>
-      Effect.flatMap(Ref.get(offsetRef), (offset) =>
-        Effect.flatMap(
-          Clock.currentTimeMillis,
-          (now): Effect.Effect<readonly [Redacted.Redacted<string>, Cached], JwtError> => {
-            if (entry !== undefined && isFresh(entry, now, offset)) {
-              return Effect.succeed([entry.jwt, entry])
-            }
-            const signedAt = now + offset
-            return Effect.map(signAt(signedAt, expiryMillis), (jwt) => [jwt, {
-              jwt,
-              signedAt,
-              expiresAt: expOf(signedAt, expiryMillis) * 1000,
-              offset
-            }])
-          }
-        )))
+    const refresh = signing.withPermits(1)(
+      Effect.clockWith((clock) =>
+        Effect.flatMap(Ref.get(state), (current) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const fresh = reusable(current, now)
+          if (fresh !== undefined) return Effect.succeed(fresh.jwt)
+          const { offset } = current
+          const signedAt = now + offset
+          return Effect.flatMap(signAt(signedAt, expiryMillis), (jwt) => {
+            const cached: Cached = { jwt, signedAt, expiresAt: expOf(signedAt, expiryMillis) * 1000, offset }
+            return Effect.as(Ref.update(state, (s) => ({ offset: s.offset, cached })), jwt)
+          })
+        })
+      )
+    )
 
-    // The fast path: two Ref reads and a Clock read, no lock, no fiber.
-    const jwt = Effect.flatMap(SynchronizedRef.get(cache), (entry) =>
-      entry === undefined
-        ? refresh
-        : Effect.flatMap(Ref.get(offsetRef), (offset) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            isFresh(entry, now, offset) ? Effect.succeed(entry.jwt) : refresh)))
+    // The fast path: a Ref read and the clock, no lock, no fiber.
+    const jwt = Effect.clockWith((clock) =>
+      Effect.flatMap(Ref.get(state), (current) => {
+        const fresh = reusable(current, clock.unsafeCurrentTimeMillis())
+        return fresh !== undefined ? Effect.succeed(fresh.jwt) : refresh
+      })
+    )
 
     const createJwt = (createOptions?: CreateJwtOptions) =>
       Effect.flatMap(
@@ -305,16 +311,17 @@ export const make = (options: Options): Effect.Effect<Service, PrivateKeyError |
           ? Either.right(expiryMillis)
           : decodeExpiry(createOptions.expiration, "expiration"),
         (lifetime) =>
-          Effect.flatMap(Ref.get(offsetRef), (offset) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              signAt(now + offset, lifetime)))
+          Effect.clockWith((clock) =>
+            Effect.flatMap(Ref.get(state), ({ offset }) => signAt(clock.unsafeCurrentTimeMillis() + offset, lifetime))
+          )
       )
 
     const observeServerTime = (serverTime: Date): Effect.Effect<void> => {
       const server = Predicate.isDate(serverTime) ? serverTime.getTime() : NaN
       return Number.isFinite(server)
-        ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Ref.set(offsetRef, server - now))
+        ? Effect.clockWith((clock) =>
+          Ref.update(state, ({ cached }) => ({ offset: server - clock.unsafeCurrentTimeMillis(), cached }))
+        )
         : Effect.void
     }
 
@@ -322,9 +329,9 @@ export const make = (options: Options): Effect.Effect<Service, PrivateKeyError |
       issuer,
       createJwt,
       jwt,
-      invalidate: SynchronizedRef.set(cache, undefined),
+      invalidate: signing.withPermits(1)(Ref.update(state, (s) => ({ offset: s.offset, cached: undefined }))),
       observeServerTime,
-      clockOffset: Ref.get(offsetRef)
+      clockOffset: Effect.map(Ref.get(state), (s) => s.offset)
     })
     return service
   })
