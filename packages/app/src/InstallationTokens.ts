@@ -289,9 +289,10 @@ export const make = (
 
     // the hot path: a complete, unexpired entry, with no fiber; anything else (absent, pending, failed) flies
     const entryOf = <A>(key: string, f: (e: Entry) => A): Effect.Effect<A, HttpRequester.RequestError> =>
-      Effect.flatMap(Effect.orElseSucceed(cache.getOptionComplete(key), () => Option.none()), (cached) => {
-        if (Option.isNone(cached)) return Effect.map(flight(key), f)
-        return Effect.as(countHit, f(cached.value))
+      Effect.matchEffect(cache.getOptionComplete(key), {
+        // a failed entry (about to be dropped) is a miss too
+        onFailure: () => Effect.map(flight(key), f),
+        onSuccess: (cached) => Option.isNone(cached) ? Effect.map(flight(key), f) : Effect.as(countHit, f(cached.value))
       })
 
     const entryWith = <A>(
