@@ -153,6 +153,18 @@ describe("Integration", () => {
       assert.strictEqual(error._tag, "GithubNotFound")
     }))
 
+  it.scopedLive("a lazy reference remembers its installation, not a failure", () =>
+    Effect.gen(function*() {
+      const { github, sim } = yield* connect({}, { retry: false })
+      const ref = yield* github.installation(1)
+      yield* sim.fault("GET /app/installations/{installation_id}", Fault.status(502))
+      const failed = yield* Effect.flip(ref.get)
+      assert.strictEqual(failed._tag, "GithubServerError")
+      assert.strictEqual((yield* ref.get).id, 1)
+      assert.strictEqual((yield* ref.get).id, 1)
+      assert.strictEqual(yield* sim.count("GET /app/installations/{installation_id}"), 2)
+    }))
+
   it.scopedLive("an installation reference acts as the installation", () =>
     Effect.gen(function*() {
       const { github, sim } = yield* connect()

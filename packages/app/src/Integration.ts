@@ -22,7 +22,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -68,7 +68,10 @@ export interface GetInstallationsOptions {
  */
 export interface InstallationRef {
   readonly id: number
-  /** The installation, fetched once (`GET /app/installations/{id}`) and remembered. */
+  /**
+   * The installation (`GET /app/installations/{id}`): one request however many fibers await it, remembered once
+   * it succeeds; a failure is not remembered, so the next `get` asks again.
+   */
   readonly get: Effect.Effect<Installation, RequestError>
   /** A token for this installation, from the token cache. */
   readonly accessToken: (
@@ -150,11 +153,13 @@ export const make = (
     const getJson = <A, I>(path: string, params: Record<string, string | number>, schema: Schema.Schema<A, I>) =>
       requester.request({ method: "GET", path, params }, schema)
 
+    const fetchInstallation = (id: number) =>
+      getJson("/app/installations/{installation_id}", { installation_id: id }, Installation)
+
     const makeRef = (id: number, prefetched: Option.Option<Installation>): Effect.Effect<InstallationRef> =>
       Effect.map(
         Option.match(prefetched, {
-          onNone: () =>
-            Effect.cached(getJson("/app/installations/{installation_id}", { installation_id: id }, Installation)),
+          onNone: () => memoizeSuccess(fetchInstallation(id)),
           onSome: (installation) => Effect.succeed(Effect.succeed(installation))
         }),
         (get) => ({
@@ -208,10 +213,7 @@ export const make = (
         Effect.flatMap(Validate.id("installationId", installationId), (id) =>
           lazy
             ? makeRef(id, Option.none())
-            : Effect.flatMap(
-              getJson("/app/installations/{installation_id}", { installation_id: id }, Installation),
-              (fetched) => makeRef(id, Option.some(fetched))
-            )),
+            : Effect.flatMap(fetchInstallation(id), (fetched) => makeRef(id, Option.some(fetched)))),
       getOrgInstallation: (org) =>
         byName("/orgs/{org}/installation", Effect.all({ org: Validate.accountLogin("org", org) })),
       getRepoInstallation,
@@ -231,6 +233,16 @@ export const make = (
 
     return build(options.lazy ?? false)
   })
+
+/**
+ * Runs `effect` once for all concurrent callers and remembers its success; a failure is shared by the callers
+ * that awaited it but not remembered, so a later call asks again (a 502 must not stick to a lazy reference).
+ */
+const memoizeSuccess = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<Effect.Effect<A, E>> =>
+  Effect.map(
+    Effect.cachedInvalidateWithTTL(effect, Duration.infinity),
+    ([cached, invalidate]) => Effect.tapError(cached, () => invalidate)
+  )
 
 /**
  * Needs `AppAuth`, `HttpRequester` and `InstallationTokens`.
