@@ -231,11 +231,10 @@ export const make = (
       timeToLive: (exit) => exit._tag === "Success" ? exit.value.timeToLive : Duration.zero
     })
 
-    const keyOf = (installationId: number, scope: TokenScope | undefined): Effect.Effect<string, InvalidArgument> =>
-      // the common case, a token for the whole installation, skips validating and sorting an empty scope
-      isWholeInstallation(scope) && Number.isSafeInteger(installationId) && installationId > 0
-        ? Effect.succeed(String(installationId))
-        : Effect.map(normalize(installationId, scope), encodeKey)
+    const keyOf = (installationId: number, scope: TokenScope | undefined): Effect.Effect<string, InvalidArgument> => {
+      const whole = wholeInstallationKey(installationId, scope)
+      return whole !== undefined ? Effect.succeed(whole) : Effect.map(normalize(installationId, scope), encodeKey)
+    }
 
     // A miss is looked up in a fiber of the layer's scope that callers only await, so interrupting one caller does
     // not interrupt the mint under the others (Cache would: its lookup runs in the first caller's fiber); the
@@ -299,11 +298,13 @@ export const make = (
       installationId: number,
       scope: TokenScope | undefined,
       f: (e: Entry) => A
-    ): Effect.Effect<A, HttpRequester.RequestError> =>
+    ): Effect.Effect<A, HttpRequester.RequestError> => {
       // keyOf's fast path, without its Effect: a hit is a handful of steps
-      isWholeInstallation(scope) && Number.isSafeInteger(installationId) && installationId > 0
-        ? entryOf(String(installationId), f)
+      const whole = wholeInstallationKey(installationId, scope)
+      return whole !== undefined
+        ? entryOf(whole, f)
         : Effect.flatMap(keyOf(installationId, scope), (key) => entryOf(key, f))
+    }
 
     const entry = (installationId: number, scope?: TokenScope): Effect.Effect<Entry, HttpRequester.RequestError> =>
       entryWith(installationId, scope, identity)
@@ -447,6 +448,15 @@ const isWholeInstallation = (scope: TokenScope | undefined): boolean =>
       (typeof scope.permissions === "object" && scope.permissions !== null && !Array.isArray(scope.permissions) &&
         Object.keys(scope.permissions).length === 0)) &&
     isEmptyList(scope.repositories) && isEmptyList(scope.repositoryIds))
+
+/**
+ * The key of a token for the whole installation (the common case: no scope to validate or sort), or undefined
+ * when the scope or id needs `normalize`.
+ */
+const wholeInstallationKey = (installationId: number, scope: TokenScope | undefined): string | undefined =>
+  isWholeInstallation(scope) && Number.isSafeInteger(installationId) && installationId > 0
+    ? String(installationId)
+    : undefined
 
 const decodeKey = (encoded: string): Key =>
   encoded.startsWith("{")

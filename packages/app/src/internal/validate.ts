@@ -54,15 +54,6 @@ export const repositoryName = named(
 /** An enterprise slug. */
 export const enterpriseSlug = named(enterprise, "enterprise slug (letters, digits and hyphens)")
 
-/** `owner/name` as one string, e.g. from a command line. */
-export const fullName = (argument: string, value: unknown): Effect.Effect<[string, string], InvalidArgument> => {
-  if (typeof value !== "string" || value.split("/").length !== 2) {
-    return fail(argument, `expected "owner/name", got ${show(value)}`)
-  }
-  const [owner, name] = value.split("/") as [string, string]
-  return Effect.zip(accountLogin(argument, owner), repositoryName(argument, name))
-}
-
 const permissionName = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/
 const permissionLevels: ReadonlySet<string> = new Set(["read", "write", "admin"])
 
