@@ -2,6 +2,7 @@
  * The simulator's world (app, accounts, installations, repositories) and its GitHub wire JSON rendering.
  * Everything is deterministic: ids are sequential and timestamps fixed, so tests can assert on them.
  */
+import type { InstallationSpec } from "../GithubSimulator.js"
 
 /** @internal */
 export type Level = "read" | "write" | "admin"
@@ -49,18 +50,6 @@ export interface App {
   readonly permissions: Readonly<Record<string, Level>>
   readonly events: ReadonlyArray<string>
   readonly createdAt: string
-}
-
-/** @internal */
-export interface InstallationSpec {
-  readonly account: string
-  readonly type?: AccountType | undefined
-  readonly repositories?: ReadonlyArray<string> | number | undefined
-  readonly repositorySelection?: "all" | "selected" | undefined
-  readonly permissions?: Readonly<Record<string, Level>> | undefined
-  readonly events?: ReadonlyArray<string> | undefined
-  readonly suspended?: boolean | undefined
-  readonly private?: boolean | undefined
 }
 
 /** @internal */
