@@ -9,8 +9,7 @@ const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../..")
 
 /** `github-app <args>` as a real process: the bin's sources run by tsx, workspace packages from their sources. */
 const spawnCli = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}) =>
-  Effect.async<{ code: number | null; stdout: string; stderr: string; millis: number }>((resume) => {
-    const started = Date.now()
+  Effect.async<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resume) => {
     const child = spawn(process.execPath, ["--import", "tsx", "packages/cli/src/bin.ts", ...args], {
       cwd: root,
       env: {
@@ -24,7 +23,7 @@ const spawnCli = (args: ReadonlyArray<string>, env: Readonly<Record<string, stri
     let stderr = ""
     child.stdout.on("data", (chunk) => stdout += chunk)
     child.stderr.on("data", (chunk) => stderr += chunk)
-    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr, millis: Date.now() - started })))
+    child.on("close", (code, signal) => resume(Effect.succeed({ code, signal, stdout, stderr })))
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 
@@ -45,9 +44,11 @@ describe("the github-app process", () => {
       assert.strictEqual(usage.code, 2)
       assert.strictEqual(usage.stdout, "")
 
-      // the process exits on its own once the demo is done: nothing (server, sockets, fibers) is left open
+      // The process exits on its own once the demo is done: nothing (server, sockets, fibers) is left open. A
+      // process kept alive never emits "close", so this test then fails at vitest's timeout; how long the demo
+      // takes is the benchmark's business, not a test's (wall clock varies with the machine's load).
       assert.strictEqual(demo.code, 0, demo.stderr)
+      assert.strictEqual(demo.signal, null)
       assert.include(demo.stdout, "Done: 15 requests over loopback HTTP")
-      assert.isBelow(demo.millis, 15_000)
     }))
 })

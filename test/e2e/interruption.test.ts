@@ -103,8 +103,11 @@ const setup = (poolSize = 10) =>
     return { sim, tcp, scope, client, stats, supervisor, live }
   })
 
-/** Polls (real time) until `check` holds; the time it took, or fails after `limit` ms. */
-const until = (check: () => boolean | Effect.Effect<boolean>, limit = 2000) =>
+/**
+ * Polls (real time) until `check` holds; the time it took (reported, never asserted), or fails after `limit` ms, a
+ * bound far above any settling time so that only something that never settles trips it on a loaded machine.
+ */
+const until = (check: () => boolean | Effect.Effect<boolean>, limit = 30_000) =>
   Effect.gen(function*() {
     const start = performance.now()
     for (;;) {
@@ -196,7 +199,8 @@ describe("e2e: interruption and resources", () => {
   it.scopedLive("an interrupted mint leaves no cache entry: a later get mints and succeeds", () =>
     Effect.gen(function*() {
       const env = yield* setup()
-      yield* env.sim.fault(MINT, Fault.delay("2 seconds"))
+      // The mint never answers within the test's time: an interrupt that waited for it would hang the test.
+      yield* env.sim.fault(MINT, Fault.delay("1 hour"))
       const fiber = yield* Effect.supervised(Effect.fork(env.client.tokens.get(1)), env.supervisor)
       yield* until(() => Effect.map(env.sim.count(MINT), (n) => n >= 1))
       yield* Fiber.interrupt(fiber)
@@ -258,7 +262,8 @@ describe("e2e: interruption and resources", () => {
   it.scopedLive("a scoped token's mint can be interrupted; a token it got is revoked when its scope closes", () =>
     Effect.gen(function*() {
       const env = yield* setup()
-      yield* env.sim.fault(MINT, Fault.delay("2 seconds"))
+      // The mint never answers within the test's time: an interrupt that waited for it would hang the test.
+      yield* env.sim.fault(MINT, Fault.delay("1 hour"))
       const fiber = yield* Effect.supervised(Effect.fork(Effect.scoped(env.client.tokens.scoped(1))), env.supervisor)
       yield* until(() => Effect.map(env.sim.count(MINT), (n) => n >= 1))
       const start = performance.now()
@@ -276,15 +281,15 @@ describe("e2e: interruption and resources", () => {
         settled: `interrupt ${ms(interrupted)}, then ${ms(settle)}`,
         "later request": `scoped again: revoked at close (${active.length} active tokens)`
       })
-      assert.isBelow(interrupted, 500, "the mint (2 s) was waited for instead of aborted")
       assert.isFalse(active.some((t) => Redacted.value(t.token) === Redacted.value(token.token)))
       yield* Scope.close(env.scope, Exit.void)
     }))
 
-  it.scopedLive("closing the client's scope with 100 requests in flight ends them all in under a second", () =>
+  it.scopedLive("closing the client's scope with 100 requests in flight ends them all without waiting for them", () =>
     Effect.gen(function*() {
       const env = yield* setup()
-      yield* env.sim.fault("GET /app", Fault.delay("30 seconds"), { times: Infinity })
+      // GitHub never answers within the test's time: a close that waited for the requests would hang the test.
+      yield* env.sim.fault("GET /app", Fault.delay("1 hour"), { times: Infinity })
       // fibers outside the client's scope (daemons): only the layer's closing can end them
       const fibers = yield* Effect.supervised(
         Effect.forEach(Array.from({ length: 100 }), () => Effect.forkDaemon(env.client.github.getApp())),
@@ -318,7 +323,6 @@ describe("e2e: interruption and resources", () => {
         settled: `close ${ms(closed)}, all ended ${ms(ended)}`,
         "later request": [...tags].map(([tag, n]) => `${tag} ×${n}`).join(", ")
       })
-      assert.isBelow(ended, 1000)
       assert.strictEqual(yield* env.live, 0)
       assert.isFalse(tags.has("defect"))
       assert.isFalse(tags.has("success"))
