@@ -201,14 +201,22 @@ export class GithubForbidden extends Schema.TaggedError<GithubForbidden>("@effec
  */
 export class GithubNotFound extends Schema.TaggedError<GithubNotFound>("@effect-github/app/GithubNotFound")(
   "GithubNotFound",
-  RequestInfo
+  {
+    ...RequestInfo,
+    /** What was not found, e.g. `installation 42` or `the installation on organization octo-org`. */
+    subject: Schema.optional(Schema.String),
+    /** What the client concluded beyond GitHub's answer, e.g. a GHES base URL missing `/api/v3`. */
+    hint: Schema.optional(Schema.String)
+  }
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
   /** @since 0.1.0 */
   override get message(): string {
-    return `Not found (404)${where(this)}${quoted(this.githubMessage)}. ` +
-      "The app may not be installed there, or the name or id is wrong." + requestIdSuffix(this.requestId)
+    return `Not found (404)${this.subject === undefined ? "" : `: ${this.subject}`}${where(this)}${
+      quoted(this.githubMessage)
+    }. ${this.hint ?? "The app may not be installed there, or the name or id is wrong."}` +
+      requestIdSuffix(this.requestId)
   }
 }
 

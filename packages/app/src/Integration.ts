@@ -31,7 +31,7 @@ import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as AppAuth from "./AppAuth.js"
 import { GithubApp } from "./GithubApp.js"
-import type { InvalidArgument, JwtError, PrivateKeyError } from "./GithubError.js"
+import { GithubNotFound, InvalidArgument, type JwtError, type PrivateKeyError } from "./GithubError.js"
 import * as HttpRequester from "./HttpRequester.js"
 import { Installation } from "./Installation.js"
 import type { InstallationAuthorization } from "./InstallationAuthorization.js"
@@ -57,6 +57,43 @@ export interface GetInstallationsOptions {
   readonly since?: Date | undefined
   /** GitHub's `outdated` filter. */
   readonly outdated?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EachInstallationOptions extends GetInstallationsOptions {
+  /** How many installations get their token at once; default 4 (a positive integer). */
+  readonly concurrency?: number | undefined
+  /** The scope of each installation's token; default all the installation's permissions and repositories. */
+  readonly scope?: InstallationTokens.TokenScope | undefined
+}
+
+/**
+ * An installation with a token to act as it (from the token cache) and a requester that uses it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InstallationSession {
+  readonly installation: Installation
+  readonly token: InstallationAuthorization
+  /** Raw requests acting as the installation, with the same token scope. */
+  readonly requester: HttpRequester.Service
+}
+
+/**
+ * A repository and the installation through which the app reaches it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InstallationRepository {
+  readonly installation: Installation
+  readonly repository: Repository
+  /** Raw requests acting as the installation, with the same token scope. */
+  readonly requester: HttpRequester.Service
 }
 
 /**
@@ -99,6 +136,27 @@ export interface Service {
   ) => Effect.Effect<InstallationAuthorization, RequestError>
   /** Every installation of the app, page by page (`GET /app/installations`). */
   readonly getInstallations: (options?: GetInstallationsOptions) => Stream.Stream<Installation, RequestError>
+  /**
+   * Every installation that is not suspended, each with a token from the cache (octokit's `eachInstallation`):
+   * `concurrency` tokens are fetched at once, installations keep GitHub's order. Suspended installations are
+   * skipped (GitHub mints no token for them); `getInstallations` lists every one.
+   */
+  readonly eachInstallation: (
+    options?: EachInstallationOptions
+  ) => Stream.Stream<InstallationSession, RequestError>
+  /**
+   * Every repository of every installation that is not suspended (octokit's `eachRepository`), each listed with
+   * the installation's own token (`GET /installation/repositories`), `concurrency` installations at a time.
+   */
+  readonly eachRepository: (
+    options?: EachInstallationOptions
+  ) => Stream.Stream<InstallationRepository, RequestError>
+  /** Suspends an installation (`PUT /app/installations/{id}/suspended`): it can no longer get tokens. */
+  readonly suspendInstallation: (installationId: number) => Effect.Effect<void, RequestError>
+  /** Lifts a suspension (`DELETE /app/installations/{id}/suspended`). */
+  readonly unsuspendInstallation: (installationId: number) => Effect.Effect<void, RequestError>
+  /** Uninstalls the app from that account (`DELETE /app/installations/{id}`); its cached token is dropped. */
+  readonly deleteInstallation: (installationId: number) => Effect.Effect<void, RequestError>
   /** An installation by id: fetched now, or in lazy mode a reference that fetches when asked. */
   readonly getAppInstallation: (installationId: number) => Effect.Effect<InstallationRef, RequestError>
   readonly getOrgInstallation: (org: string) => Effect.Effect<Installation, RequestError>
@@ -154,7 +212,22 @@ export const make = (
       requester.request({ method: "GET", path, params }, schema)
 
     const fetchInstallation = (id: number) =>
-      getJson("/app/installations/{installation_id}", { installation_id: id }, Installation)
+      getJson("/app/installations/{installation_id}", { installation_id: id }, Installation).pipe(
+        naming(`installation ${id}`)
+      )
+
+    const accessToken = (id: number, scope?: InstallationTokens.TokenScope) =>
+      tokens.get(id, scope).pipe(naming(`installation ${id}`))
+
+    const byId = (method: "PUT" | "DELETE", path: string) => (installationId: number) =>
+      Effect.flatMap(
+        Validate.id("installationId", installationId),
+        (id) =>
+          requester.requestJson({ method, path, params: { installation_id: id } }).pipe(
+            naming(`installation ${id}`),
+            Effect.asVoid
+          )
+      )
 
     const makeRef = (id: number, prefetched: Option.Option<Installation>): Effect.Effect<InstallationRef> =>
       Effect.map(
@@ -165,7 +238,7 @@ export const make = (
         (get) => ({
           id,
           get,
-          accessToken: (scope) => tokens.get(id, scope),
+          accessToken: (scope) => accessToken(id, scope),
           repositories: (scope) =>
             tokens.requester(id, scope).paginate(
               { method: "GET", path: "/installation/repositories" },
@@ -179,50 +252,107 @@ export const make = (
     const installation: Service["installation"] = (installationId) =>
       Effect.flatMap(Validate.id("installationId", installationId), (id) => makeRef(id, Option.none()))
 
-    const byName = (path: string, checks: Effect.Effect<Record<string, string>, InvalidArgument>) =>
-      Effect.flatMap(checks, (params) => getJson(path, params, Installation))
+    const byName = <P extends Record<string, string>>(
+      path: string,
+      checks: Effect.Effect<P, InvalidArgument>,
+      subject: (params: P) => string
+    ) => Effect.flatMap(checks, (params) => getJson(path, params, Installation).pipe(naming(subject(params))))
 
     const getRepoInstallation: Service["getRepoInstallation"] = (owner, repo) =>
       byName(
         "/repos/{owner}/{repo}/installation",
-        Effect.all({ owner: Validate.accountLogin("owner", owner), repo: Validate.repositoryName("repo", repo) })
+        Effect.all({ owner: Validate.accountLogin("owner", owner), repo: Validate.repositoryName("repo", repo) }),
+        ({ owner, repo }) => `the installation on repository ${owner}/${repo}`
       )
+
+    const getInstallations: Service["getInstallations"] = (options = {}) =>
+      Stream.unwrap(Effect.map(
+        Effect.all({
+          perPage: options.perPage === undefined ? Effect.succeed(undefined) : Validate.perPage(options.perPage),
+          since: options.since === undefined ? Effect.succeed(undefined) : Validate.date("since", options.since)
+        }),
+        ({ perPage, since }) =>
+          requester.paginate(
+            {
+              method: "GET",
+              path: "/app/installations",
+              query: { since: since?.toISOString(), outdated: options.outdated }
+            },
+            Installation,
+            { perPage }
+          )
+      ))
+
+    const eachInstallation = (options: EachInstallationOptions = {}) =>
+      Stream.unwrap(Effect.map(concurrencyOf(options.concurrency), (concurrency) =>
+        getInstallations(options).pipe(
+          Stream.filter((installation) => installation.suspended_at === null),
+          Stream.mapEffect(
+            (installation): Effect.Effect<InstallationSession, RequestError> =>
+              Effect.map(accessToken(installation.id, options.scope), (token) => ({
+                installation,
+                token,
+                requester: tokens.requester(installation.id, options.scope)
+              })),
+            { concurrency }
+          )
+        )))
+
+    const eachRepository: Service["eachRepository"] = (options = {}) =>
+      Stream.unwrap(Effect.map(concurrencyOf(options.concurrency), (concurrency) =>
+        eachInstallation(options).pipe(
+          Stream.flatMap(
+            ({ installation, requester }) =>
+              requester.paginate(
+                { method: "GET", path: "/installation/repositories" },
+                Repository,
+                { key: "repositories", perPage: options.perPage }
+              ).pipe(
+                Stream.map((repository): InstallationRepository => ({ installation, repository, requester })),
+                naming(`installation ${installation.id}`)
+              ),
+            { concurrency }
+          )
+        )))
 
     const build = (lazy: boolean): Service => ({
       lazy,
       createJwt: (expiration) => auth.createJwt({ expiration }),
-      getAccessToken: (installationId, scope) => tokens.get(installationId, scope),
-      getInstallations: (options = {}) =>
-        Stream.unwrap(Effect.map(
-          Effect.all({
-            perPage: options.perPage === undefined ? Effect.succeed(undefined) : Validate.perPage(options.perPage),
-            since: options.since === undefined ? Effect.succeed(undefined) : Validate.date("since", options.since)
-          }),
-          ({ perPage, since }) =>
-            requester.paginate(
-              {
-                method: "GET",
-                path: "/app/installations",
-                query: { since: since?.toISOString(), outdated: options.outdated }
-              },
-              Installation,
-              { perPage }
-            )
-        )),
+      getAccessToken: (installationId, scope) =>
+        Effect.flatMap(Validate.id("installationId", installationId), (id) => accessToken(id, scope)),
+      getInstallations,
+      eachInstallation,
+      eachRepository,
+      suspendInstallation: byId("PUT", "/app/installations/{installation_id}/suspended"),
+      unsuspendInstallation: byId("DELETE", "/app/installations/{installation_id}/suspended"),
+      deleteInstallation: (installationId) =>
+        Effect.tap(
+          byId("DELETE", "/app/installations/{installation_id}")(installationId),
+          () => tokens.invalidate(installationId)
+        ),
       getAppInstallation: (installationId) =>
         Effect.flatMap(Validate.id("installationId", installationId), (id) =>
           lazy
             ? makeRef(id, Option.none())
             : Effect.flatMap(fetchInstallation(id), (fetched) => makeRef(id, Option.some(fetched)))),
       getOrgInstallation: (org) =>
-        byName("/orgs/{org}/installation", Effect.all({ org: Validate.accountLogin("org", org) })),
+        byName(
+          "/orgs/{org}/installation",
+          Effect.all({ org: Validate.accountLogin("org", org) }),
+          ({ org }) => `the installation on organization ${org}`
+        ),
       getRepoInstallation,
       getUserInstallation: (username) =>
-        byName("/users/{username}/installation", Effect.all({ username: Validate.accountLogin("username", username) })),
+        byName(
+          "/users/{username}/installation",
+          Effect.all({ username: Validate.accountLogin("username", username) }),
+          ({ username }) => `the installation on user ${username}`
+        ),
       getEnterpriseInstallation: (enterprise) =>
         byName(
           "/enterprises/{enterprise}/installation",
-          Effect.all({ enterprise: Validate.enterpriseSlug("enterprise", enterprise) })
+          Effect.all({ enterprise: Validate.enterpriseSlug("enterprise", enterprise) }),
+          ({ enterprise }) => `the installation on enterprise ${enterprise}`
         ),
       getInstallation: getRepoInstallation,
       getApp: () => requester.request({ method: "GET", path: "/app" }, GithubApp),
@@ -233,6 +363,38 @@ export const make = (
 
     return build(options.lazy ?? false)
   })
+
+/**
+ * Names what was not found on a 404 (`installation 42`), keeping every field GitHub's answer gave. For effects
+ * and streams alike.
+ */
+const naming =
+  (subject: string) => <T extends Effect.Effect<any, any, any> | Stream.Stream<any, any, any>>(self: T): T => {
+    const rename = (error: unknown) =>
+      error instanceof GithubNotFound && error.subject === undefined
+        ? new GithubNotFound({ ...notFoundFields(error), subject })
+        : error
+    return (Effect.isEffect(self)
+      ? Effect.mapError(self as Effect.Effect<unknown, unknown, unknown>, rename)
+      : Stream.mapError(self as Stream.Stream<unknown, unknown, unknown>, rename)) as T
+  }
+
+const notFoundFields = (error: GithubNotFound): ConstructorParameters<typeof GithubNotFound>[0] => {
+  const { documentationUrl, githubMessage, hint, method, requestId, route, status } = error
+  return { documentationUrl, githubMessage, hint, method, requestId, route, status }
+}
+
+const concurrencyOf = (value: unknown): Effect.Effect<number, InvalidArgument> =>
+  value === undefined
+    ? Effect.succeed(4)
+    : typeof value === "number" && Number.isSafeInteger(value) && value > 0
+    ? Effect.succeed(value)
+    : Effect.fail(
+      new InvalidArgument({
+        argument: "concurrency",
+        description: `expected a positive integer, got ${typeof value === "number" ? value : typeof value}`
+      })
+    )
 
 /**
  * Runs `effect` once for all concurrent callers and remembers its success; a failure is shared by the callers

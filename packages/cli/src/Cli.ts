@@ -30,23 +30,25 @@ import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import { identity } from "effect/Function"
 import * as HashMap from "effect/HashMap"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
+import * as EffectLogger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Demo from "./Demo.js"
 import { type ExitCode, report, UsageError } from "./internal/errors.js"
 import * as Format from "./internal/format.js"
+import * as Logger from "./internal/logger.js"
 import { Stdio } from "./Stdio.js"
 
 /**
@@ -74,6 +76,61 @@ const baseUrl = Options.text("base-url").pipe(
   Options.optional
 )
 
+// How requests travel: per-attempt timeout, retries and TLS verification, for every command that talks to GitHub.
+const connection = {
+  timeout: Options.float("timeout").pipe(
+    Options.withDescription("Seconds to wait for each attempt of a request. Default: 15."),
+    Options.optional
+  ),
+  retries: Options.integer("retries").pipe(
+    Options.withDescription(
+      "How many times a failed request is tried again (network errors, 5xx, rate limits). Default: 4; 0: never."
+    ),
+    Options.optional
+  ),
+  caFile: Options.file("ca-file").pipe(
+    Options.withDescription(
+      "PEM bundle of the CA that signed the server's certificate, e.g. a GitHub Enterprise Server's internal CA."
+    ),
+    Options.optional
+  ),
+  insecureSkipVerify: Options.boolean("insecure-skip-verify").pipe(
+    Options.withDescription("Accept any TLS certificate (testing only).")
+  )
+}
+
+type Connection = Command.Command.ParseConfig<{ readonly connection: typeof connection }>["connection"]
+
+/** The library options the connection flags set, or a usage error for flags that cannot go together. */
+const connectionOptions = (options: Connection): Effect.Effect<
+  {
+    readonly timeout?: Duration.Duration
+    readonly retry?: number | false
+    readonly verify?: boolean | string
+  },
+  UsageError
+> =>
+  Effect.gen(function*() {
+    const { caFile, insecureSkipVerify, retries, timeout } = options
+    if (insecureSkipVerify && Option.isSome(caFile)) {
+      return yield* new UsageError({ description: "--ca-file and --insecure-skip-verify exclude each other." })
+    }
+    if (Option.isSome(timeout) && !(timeout.value > 0 && Number.isFinite(timeout.value))) {
+      return yield* new UsageError({
+        description: `--timeout must be a positive number of seconds, got ${timeout.value}.`
+      })
+    }
+    if (Option.isSome(retries) && retries.value < 0) {
+      return yield* new UsageError({ description: `--retries must be 0 or more, got ${retries.value}.` })
+    }
+    return {
+      ...(Option.isSome(timeout) ? { timeout: Duration.millis(Math.ceil(timeout.value * 1000)) } : {}),
+      // the library counts attempts in all; the flag counts the tries after the first
+      ...(Option.isSome(retries) ? { retry: retries.value === 0 ? false : retries.value + 1 } : {}),
+      ...(insecureSkipVerify ? { verify: false } : Option.isSome(caFile) ? { verify: caFile.value } : {})
+    }
+  })
+
 const credentials = {
   issuer: Options.integer("app-id").pipe(
     Options.withDescription("The app's numeric App ID. Default: GITHUB_APP_ID."),
@@ -93,7 +150,8 @@ const credentials = {
     ),
     Options.optional
   ),
-  baseUrl
+  baseUrl,
+  ...connection
 }
 
 type Credentials = Command.Command.ParseConfig<{ readonly credentials: typeof credentials }>["credentials"]
@@ -116,10 +174,14 @@ const readKeyFile = (path: string) =>
 const appLayer = (options: Credentials) =>
   Layer.unwrapEffect(
     Effect.map(
-      Option.match(options.privateKeyFile, { onNone: () => Effect.succeed(undefined), onSome: readKeyFile }),
-      (privateKey) =>
+      Effect.all([
+        Option.match(options.privateKeyFile, { onNone: () => Effect.succeed(undefined), onSome: readKeyFile }),
+        connectionOptions(options)
+      ]),
+      ([privateKey, connection]) =>
         NodeIntegration.layerConfig({
           userAgent,
+          ...connection,
           ...(Option.isSome(options.issuer) ? { appId: options.issuer.value } : {}),
           ...(privateKey === undefined ? {} : { privateKey }),
           ...(Option.isSome(options.baseUrl) ? { baseUrl: options.baseUrl.value } : {})
@@ -201,17 +263,20 @@ const installations = Command.make(
             stdio.stderrIsTTY && pages > 0 ? stdio.writeStderr("\r\x1b[2K") : Effect.void
           )
           let pending: string | undefined
-          let columns: ReadonlyArray<number> | undefined
-          if (json) yield* Console.log("[")
+          // Opened with the first page, so a listing that fails at once prints no half JSON document.
+          let opened = false
           yield* github.getInstallations().pipe(
             Stream.runForEachChunk((chunk) =>
               Effect.gen(function*() {
                 pages += 1
                 yield* clearProgress
-                if (!json && !ndjson && columns === undefined && chunk.length > 0) {
-                  // Rows are printed as pages arrive: the first page sizes the columns.
-                  columns = Format.widths([Format.installationHeaders, ...Chunk.map(chunk, Format.installationCells)])
-                  yield* Console.log(Format.row(columns, Format.installationHeaders))
+                if (!opened && chunk.length > 0) {
+                  opened = true
+                  if (json) yield* Console.log("[")
+                  // Rows are printed as pages arrive: the columns have fixed widths, the same on every page.
+                  else if (!ndjson) {
+                    yield* Console.log(Format.row(Format.installationWidths, Format.installationHeaders))
+                  }
                 }
                 for (const installation of chunk) {
                   count += 1
@@ -222,17 +287,22 @@ const installations = Command.make(
                     if (pending !== undefined) yield* Console.log(`${pending},`)
                     pending = indent(JSON.stringify(Format.installationJson(installation), null, 2))
                   } else {
-                    yield* Console.log(Format.row(columns ?? [], Format.installationCells(installation)))
+                    yield* Console.log(Format.row(Format.installationWidths, Format.installationCells(installation)))
                   }
                 }
                 if (stdio.stderrIsTTY) {
-                  yield* stdio.writeStderr(`${count} installations so far (${pages} pages), fetching more…`)
+                  yield* stdio.writeStderr(
+                    `${count} installation${count === 1 ? "" : "s"} so far (${pages} page${
+                      pages === 1 ? "" : "s"
+                    }), fetching more…`
+                  )
                 }
               })
             ),
             Effect.ensuring(clearProgress)
           )
           if (json) {
+            if (!opened) yield* Console.log("[")
             if (pending !== undefined) yield* Console.log(pending)
             yield* Console.log("]")
           }
@@ -338,7 +408,7 @@ const token = Command.make(
   {
     credentials,
     target: Options.integer("installation").pipe(
-      Options.withDescription("The installation id."),
+      Options.withDescription("The installation id (or give --repo, --org or --user: one of them is needed)."),
       Options.map((id): Target => ({ by: "id", id })),
       Options.orElse(repoTarget(
         "The installation that has this repository (owner/name); the token is narrowed to it (and to any " +
@@ -353,17 +423,30 @@ const token = Command.make(
       Options.optional
     ),
     repository: Options.text("repository").pipe(
-      Options.withDescription("Narrow the token to this repository of the installation, by name (repeatable)."),
-      Options.repeated
+      Options.withDescription(
+        "Narrow the token to this repository of the installation, by name without the owner (repeatable)."
+      ),
+      Options.repeated,
+      // a default shows the flag as optional in the help, as it is
+      Options.withDefault([])
     ),
     json: Options.boolean("json").pipe(
       Options.withDescription("Print { token, expires_at, permissions, repository_selection, repositories }.")
     )
   },
-  ({ credentials, json, permission, repository, target: given }) =>
+  ({ credentials, json, permission, repository: named, target: given }) =>
     withApp(
       credentials,
       Effect.gen(function*() {
+        const repository: ReadonlyArray<string> = named
+        const withOwner = repository.find((name) => /^[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9._-]+$/.test(name))
+        if (withOwner !== undefined) {
+          return yield* new UsageError({
+            description: `--repository takes a repository name without its owner (the installation's account is ` +
+              `implied): --repository ${withOwner.slice(withOwner.lastIndexOf("/") + 1)}, not ${withOwner}. To ` +
+              `pick the installation by repository, give --repo ${withOwner}.`
+          })
+        }
         const target = yield* required(given, "--installation, --repo, --org or --user")
         const github = yield* Integration.Integration
         const id = target.by === "id" ? target.id : (yield* lookup(github, target)).id
@@ -410,9 +493,10 @@ const revoke = Command.make(
       Options.withDescription("The installation token to revoke. Default: read from standard input."),
       Options.optional
     ),
-    baseUrl
+    baseUrl,
+    connection: Options.all(connection)
   },
-  ({ baseUrl, token }) =>
+  ({ baseUrl, connection, token }) =>
     Effect.gen(function*() {
       const value = yield* Option.match(token, { onNone: () => tokenFromStdin, onSome: Effect.succeed })
       const base = yield* HttpRequester.HttpRequester
@@ -422,7 +506,7 @@ const revoke = Command.make(
       })
       yield* requester.requestJson({ method: "DELETE", path: "/installation/token" })
       yield* Console.error("Token revoked.")
-    }).pipe(Effect.provide(requesterLayer(baseUrl)))
+    }).pipe(Effect.provide(requesterLayer(baseUrl, connection)))
 ).pipe(Command.withDescription("Revoke an installation token (DELETE /installation/token), from --token or stdin."))
 
 const tokenFromStdin = Effect.gen(function*() {
@@ -440,14 +524,18 @@ const tokenFromStdin = Effect.gen(function*() {
   return Redacted.make(text)
 })
 
-const requesterLayer = (baseUrl: Option.Option<string>) =>
+const requesterLayer = (baseUrl: Option.Option<string>, options: Connection) =>
   Layer.unwrapEffect(
     Effect.map(
-      Config.option(Config.nonEmptyString("GITHUB_API_URL")),
-      (fromEnv) =>
-        HttpRequester.layer({ userAgent, baseUrl: Option.getOrUndefined(Option.orElse(baseUrl, () => fromEnv)) })
+      Effect.all([Config.option(Config.nonEmptyString("GITHUB_API_URL")), connectionOptions(options)]),
+      ([fromEnv, { verify, ...connection }]) =>
+        HttpRequester.layer({
+          userAgent,
+          ...connection,
+          baseUrl: Option.getOrUndefined(Option.orElse(baseUrl, () => fromEnv))
+        }).pipe(Layer.provide(NodeHttpTransport.layer(verify === undefined ? {} : { verify })))
     )
-  ).pipe(Layer.provide(NodeHttpTransport.layer()))
+  )
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -457,7 +545,23 @@ const demo = Command.make("demo", {}, () => Demo.run).pipe(
   )
 )
 
-const subcommands = [jwt, app, installations, installation, token, revoke, demo] as const
+// A handler runs only once the command line parsed: from then on, stderr is the command's (see `run`).
+const ParsePhase = FiberRef.unsafeMake<{ readonly end: Effect.Effect<void> } | undefined>(undefined)
+const parsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.zipRight(
+    Effect.flatMap(FiberRef.get(ParsePhase), (phase) => phase === undefined ? Effect.void : phase.end),
+    effect
+  )
+
+const subcommands = [
+  Command.transformHandler(jwt, parsed),
+  Command.transformHandler(app, parsed),
+  Command.transformHandler(installations, parsed),
+  Command.transformHandler(installation, parsed),
+  Command.transformHandler(token, parsed),
+  Command.transformHandler(revoke, parsed),
+  Command.transformHandler(demo, parsed)
+] as const
 const names = ["jwt", "app", "installations", "installation", "token", "revoke", "demo"]
 
 /**
@@ -467,10 +571,10 @@ const names = ["jwt", "app", "installations", "installation", "token", "revoke",
  * @category commands
  */
 export const command = Command.make("github-app", {}, () =>
-  Effect.zipRight(
+  parsed(Effect.zipRight(
     Console.error(HelpDoc.toAnsiText(rootHelp())),
     new UsageError({ description: `Missing command: give one of ${names.join(", ")}.` })
-  )).pipe(
+  ))).pipe(
     Command.withDescription("Mint GitHub App JWTs and installation tokens, and inspect the app's installations."),
     Command.withSubcommands(subcommands)
   )
@@ -481,20 +585,13 @@ function rootHelp(): HelpDoc.HelpDoc {
 
 const cli = Command.run(command, { name: "github-app", version, executable: "github-app" })
 
-// Library logs (retry waits, rate limits) go to stderr, so they never mix with a token on stdout.
-const stderrLogger = Logger.withConsoleError(
-  Logger.make(({ logLevel, message }) =>
-    `${logLevel.label.toLowerCase()}: ${
-      (Array.isArray(message) ? message : [message]).map((part) => typeof part === "string" ? part : String(part))
-        .join(" ")
-    }`
-  )
-)
-
 /**
  * Runs `github-app` with these arguments (without the executable: `process.argv.slice(2)`), printing through
  * `Console`, and returns the exit code: 0 success, 1 GitHub or network error, 2 usage or configuration error.
  * Never fails; a defect (a bug) is reported and gives 1.
+ *
+ * Library logs go to stderr, so they never mix with a token on stdout: each retry as one line
+ * (`retrying GET /app: ... (attempt 2 of 5, next in 1 s)`), warnings and errors; `--log-level` shows more.
  *
  * @since 0.1.0
  * @category running
@@ -502,20 +599,51 @@ const stderrLogger = Logger.withConsoleError(
 export const run = (
   args: ReadonlyArray<string>
 ): Effect.Effect<ExitCode, never, CliApp.CliApp.Environment | Stdio> =>
-  cli(["github-app", "github-app", ...args]).pipe(
-    Effect.as<ExitCode>(0),
-    Effect.catchAll((error) => {
-      const { code, text } = report(error)
-      return Effect.as(text === undefined ? Effect.void : Console.error(text), code)
-    }),
-    Effect.catchAllDefect((defect) =>
-      Effect.as(Console.error(`github-app failed unexpectedly (a bug): ${Cause.pretty(Cause.die(defect))}`), 1 as const)
-    ),
-    Effect.locally(FiberRef.currentLoggers, HashSet.make(stderrLogger)),
-    (program) =>
-      Effect.flatMap(Stdio, ({ color }) =>
-        color ? program : Effect.consoleWith((console) => Effect.withConsole(program, plain(console))))
-  )
+  Effect.suspend(() => {
+    // While @effect/cli parses, what it prints to stderr is held back: a parse error is reported as one line
+    // of ours instead. The first handler to run lets it through.
+    let held: Array<ReadonlyArray<unknown>> | undefined = []
+    const logLevelGiven = args.some((arg) => arg === "--log-level" || arg.startsWith("--log-level="))
+    const logger = Logger.stderr(logLevelGiven ? LogLevel.All : LogLevel.Warning)
+    const program = Effect.consoleWith((console) => {
+      const end = Effect.suspend(() => {
+        const lines = held ?? []
+        held = undefined
+        return Effect.forEach(lines, (line) => console.error(...line), { discard: true })
+      })
+      const holding = Object.assign(Object.create(console) as Console.Console, {
+        error: (...line: ReadonlyArray<unknown>) =>
+          held === undefined ? console.error(...line) : Effect.sync(() => void held?.push(line))
+      })
+      return cli(["github-app", "github-app", ...args]).pipe(
+        Effect.locally(ParsePhase, { end }),
+        Effect.withConsole(holding),
+        Effect.as<ExitCode>(0),
+        Effect.catchAll((error) => {
+          // a failure after parsing: whatever @effect/cli held back belongs with it
+          const flush = ValidationError.isValidationError(error) && held !== undefined ? Effect.void : end
+          held = undefined
+          const { code, text } = report(error, args)
+          return Effect.as(Effect.zipRight(flush, text === undefined ? Effect.void : console.error(text)), code)
+        }),
+        Effect.ensuring(end)
+      )
+    })
+    return program.pipe(
+      Effect.catchAllDefect((defect) =>
+        Effect.as(
+          Console.error(`github-app failed unexpectedly (a bug): ${Cause.pretty(Cause.die(defect))}`),
+          1 as const
+        )
+      ),
+      Effect.locally(FiberRef.currentLoggers, HashSet.make(logger)),
+      // retries are logged at debug after the first: let them reach the logger, which drops other debug lines
+      logLevelGiven ? identity : EffectLogger.withMinimumLogLevel(LogLevel.Debug),
+      (program) =>
+        Effect.flatMap(Stdio, ({ color }) =>
+          color ? program : Effect.consoleWith((console) => Effect.withConsole(program, plain(console))))
+    )
+  })
 
 // @effect/cli styles its help and errors with ANSI codes whatever the output is; a file or a pipe gets text.
 // eslint-disable-next-line no-control-regex -- ESC is exactly what is matched

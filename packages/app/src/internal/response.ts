@@ -58,6 +58,22 @@ export const htmlHint = (baseUrl: string): string => {
       `(${baseUrl}/api/v3).`
 }
 
+// `/app` exists on every GitHub API, so a JSON 404 there means the base URL is not an API root. github.com and
+// GHE.com serve the API at the root of `api.*` hosts, GHES under `/api/v3`, simulators on loopback at the root
+// (or, imitating GHES, under `/api/v3`).
+const appNotFoundHint = (baseUrl: string): string | undefined => {
+  const url = new URL(baseUrl)
+  const root = url.pathname === "/" || url.pathname === ""
+  if (url.pathname.endsWith("/api/v3")) return undefined
+  if (url.hostname.startsWith("api.")) {
+    return root ? undefined : `GET /app exists on every GitHub API, so ${baseUrl} is not an API root: this host ` +
+      `serves the API at ${url.origin}.`
+  }
+  if (root && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) return undefined
+  return `GET /app exists on every GitHub API, so ${baseUrl} is not an API root: for GitHub Enterprise Server ` +
+    `the base URL is ${url.origin}/api/v3.`
+}
+
 interface ErrorBody {
   readonly message?: string
   readonly documentationUrl?: string
@@ -150,8 +166,10 @@ export const statusError = (reply: Reply, baseUrl: string, localNow: number): Gi
       })
     case 403:
       return new GithubForbidden(info)
-    case 404:
-      return new GithubNotFound(info)
+    case 404: {
+      const hint = reply.route === "/app" ? appNotFoundHint(baseUrl) : undefined
+      return new GithubNotFound(hint === undefined ? info : { ...info, hint })
+    }
     case 422:
       return new GithubValidationFailed({ ...info, errors: body.errors ?? [] })
     default:

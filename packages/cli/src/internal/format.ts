@@ -68,6 +68,12 @@ export const installationLines = (installation: Installation): Array<string> =>
 
 export const installationHeaders = ["ID", "ACCOUNT", "TYPE", "REPOSITORIES", "STATUS"] as const
 
+/**
+ * Installations are printed page by page, so their columns cannot be sized on the data: ids up to 10 digits,
+ * GitHub's longest login (39), `Organization`, `REPOSITORIES`; a longer enterprise slug pushes only its own row.
+ */
+export const installationWidths: ReadonlyArray<number> = [10, 39, 12, 12, 0]
+
 export const installationCells = (installation: Installation): Array<string> => [
   String(installation.id),
   accountName(installation),
@@ -76,7 +82,7 @@ export const installationCells = (installation: Installation): Array<string> => 
   installation.suspended_at === null ? "active" : "suspended"
 ]
 
-/** Column widths fitting these rows (installations printed page by page are sized on the first page). */
+/** Column widths fitting these rows. */
 export const widths = (rows: ReadonlyArray<ReadonlyArray<string>>): Array<number> =>
   rows.reduce<Array<number>>(
     (acc, row) => row.map((cell, i) => Math.max(acc[i] ?? 0, cell.length)),

@@ -440,6 +440,16 @@ export const makeCore = (options: CoreOptions) => {
     return { status: 200, body: body + "]}", headers: page.headers }
   }
 
+  const suspend = (context: Context, docs: string, suspended: boolean): Reply => {
+    const id = parseId(context.params[0]!)
+    const installation = id === undefined ? undefined : world.byId(id)
+    if (installation === undefined) return errorReply(404, "Not Found", docs)
+    installation.suspendedAt = suspended
+      ? installation.suspendedAt ?? isoSeconds(context.now + skewMs)
+      : undefined
+    return { status: 204, body: "" }
+  }
+
   const rateLimit = (context: Context): Reply => {
     const bucket = context.bucket
     const core = `{"limit":${bucket.limit},"used":${bucket.used},"remaining":${
@@ -501,6 +511,34 @@ export const makeCore = (options: CoreOptions) => {
       "jwt",
       `${appsDocs}#create-an-installation-access-token-for-an-app`,
       mintToken
+    ),
+    defineRoute(
+      "DELETE",
+      "/app/installations/{installation_id}",
+      "jwt",
+      `${appsDocs}#delete-an-installation-for-the-authenticated-app`,
+      (context, docs) => {
+        const id = parseId(context.params[0]!)
+        const removed = id === undefined ? undefined : world.remove(id)
+        if (removed === undefined) return errorReply(404, "Not Found", docs)
+        // GitHub revokes an uninstalled app's tokens
+        for (const record of tokens.values()) if (record.installation === removed) record.revoked = true
+        return { status: 204, body: "" }
+      }
+    ),
+    defineRoute(
+      "PUT",
+      "/app/installations/{installation_id}/suspended",
+      "jwt",
+      `${appsDocs}#suspend-an-app-installation`,
+      (context, docs) => suspend(context, docs, true)
+    ),
+    defineRoute(
+      "DELETE",
+      "/app/installations/{installation_id}/suspended",
+      "jwt",
+      `${appsDocs}#unsuspend-an-app-installation`,
+      (context, docs) => suspend(context, docs, false)
     ),
     defineRoute(
       "GET",

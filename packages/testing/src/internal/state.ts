@@ -80,6 +80,8 @@ export interface World {
   readonly byId: (id: number) => Installation | undefined
   readonly byAccount: (login: string) => Installation | undefined
   readonly byRepository: (fullName: string) => Installation | undefined
+  /** Uninstalls: the installation leaves every lookup and listing; returns it, or undefined if unknown. */
+  readonly remove: (id: number) => Installation | undefined
 }
 
 /** @internal */
@@ -143,10 +145,22 @@ export const makeWorld = (options: WorldOptions): World => {
   })
   // Built on first use: 100k installations should not pay for an index nobody asks for.
   let repositoryIndex: Map<string, Installation> | undefined
+  // Ids are positions until the first uninstall; from then on a copy with holes keeps them.
+  let slots: Array<Installation | undefined> | undefined
   return {
     app,
     installations,
-    byId: (id) => installations[id - 1],
+    byId: (id) => (slots ?? installations)[id - 1],
+    remove: (id) => {
+      const installation = (slots ?? installations)[id - 1]
+      if (installation === undefined) return undefined
+      slots ??= installations.slice()
+      slots[id - 1] = undefined
+      installations.splice(installations.indexOf(installation), 1)
+      logins.delete(installation.account.login.toLowerCase())
+      repositoryIndex = undefined
+      return installation
+    },
     byAccount: (login) => logins.get(login.toLowerCase()),
     byRepository: (fullName) => {
       if (repositoryIndex === undefined) {
