@@ -3,7 +3,7 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.mjs", "packages/bench/results/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.mjs", "packages/bench/results/**", "packages/webhooks/src/WebhookSchemas.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
