@@ -1,6 +1,7 @@
 /**
  * @since 0.1.0
  */
+export * as Deliveries from "./Deliveries.js"
 export * as DeliveryStore from "./DeliveryStore.js"
 export * as Verify from "./Verify.js"
 export * as WebhookError from "./WebhookError.js"
