@@ -4,6 +4,7 @@ import * as RedisClient from "@effect-github/redis/RedisClient"
 import * as RedisTokenStore from "@effect-github/redis/RedisTokenStore"
 import { assert, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -36,7 +37,7 @@ const storeOf = (options: Partial<RedisClient.Options> & { keys?: RedisTokenStor
 /** A mint that counts itself and hands out "ghs_<n>" tokens good for an hour. */
 const counter = Effect.gen(function*() {
   const count = yield* Ref.make(0)
-  const mint = (delay: string = "0 millis") =>
+  const mint = (delay: Duration.DurationInput = "0 millis") =>
     Effect.gen(function*() {
       const n = yield* Ref.updateAndGet(count, (c) => c + 1)
       yield* Effect.sleep(delay)
