@@ -1,9 +1,12 @@
 import js from "@eslint/js"
 import effect from "@effect/eslint-plugin"
+import { builtinModules } from "node:module"
 import tseslint from "typescript-eslint"
 
+const portable = "@effect-github/app is the platform-agnostic core (it runs on Node, Bun, Deno, browsers): "
+
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.mjs", "packages/bench/results/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.mjs", "packages/bench/results/**", "packages/webhooks/src/WebhookSchemas.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -39,6 +42,21 @@ export default tseslint.config(
             "arrowFunction.useParentheses": "force"
           }
         }
+      ]
+    }
+  },
+  {
+    // The core: no Node modules and no Node globals (platform code belongs in @effect-github/node).
+    files: ["packages/app/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["node:*"], message: portable + "no node: imports." }],
+        paths: builtinModules.map((name) => ({ name, message: portable + "no Node built-in modules." }))
+      }],
+      "no-restricted-globals": [
+        "error",
+        ...["Buffer", "process", "require", "module", "exports", "__dirname", "__filename", "global", "setImmediate"]
+          .map((name) => ({ name, message: portable + "use web globals (Uint8Array, TextEncoder, setTimeout)." }))
       ]
     }
   }

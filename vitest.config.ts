@@ -9,11 +9,11 @@ export default defineConfig({
   resolve: {
     alias: [
       {
-        find: /^@effect-github\/(app|node|testing|cli)$/,
+        find: /^@effect-github\/(app|node|testing|cli|webhooks|redis)$/,
         replacement: path.join(root, "packages/$1/src/index.ts")
       },
       {
-        find: /^@effect-github\/(app|node|testing|cli)\/(.*)$/,
+        find: /^@effect-github\/(app|node|testing|cli|webhooks|redis)\/(.*)$/,
         replacement: path.join(root, "packages/$1/src/$2.ts")
       }
     ]

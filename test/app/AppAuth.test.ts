@@ -354,6 +354,46 @@ describe("AppAuth private keys", () => {
   }
 })
 
+describe("AppAuth input that is not a key at all", () => {
+  // What an unset variable, a mistyped config or a JavaScript caller hands over: a typed error, never a TypeError.
+  const values: Array<[string, unknown, PrivateKeyError["problem"], RegExp]> = [
+    ["undefined (an unset env var behind `!`)", undefined, "Empty", /is undefined|no private key was given/],
+    ["null", null, "Empty", /is null/],
+    ["a number", 12345, "Unparseable", /a number, not text/],
+    ["an object", { pem: "x" }, "Unparseable", /an object, not text/],
+    ["an array", ["-----BEGIN RSA PRIVATE KEY-----"], "Unparseable", /an array, not text/],
+    ["a boolean", true, "Unparseable", /a boolean, not text/]
+  ]
+  for (const [name, value, problem, hint] of values) {
+    it.effect(`${name}, plain or Redacted, is PrivateKeyError ${problem}`, () =>
+      Effect.gen(function*() {
+        for (const privateKey of [value, Redacted.make(value)]) {
+          // Effect.flip lets a defect through: a TypeError would fail the test here.
+          const made = yield* Effect.flip(AppAuth.make({ appId: 1, privateKey } as unknown as AppAuth.Options))
+          assert.instanceOf(made, PrivateKeyError)
+          const error = yield* Effect.flip(
+            Layer.build(AppAuth.layer({ appId: 1, privateKey } as unknown as AppAuth.Options)).pipe(Effect.scoped)
+          )
+          assert.instanceOf(error, PrivateKeyError)
+          assert.strictEqual((error as PrivateKeyError).problem, problem)
+          assert.match((error as PrivateKeyError).description, hint)
+        }
+      }))
+  }
+
+  it.effect("options that are not an object, or a sign that is not a function, are JwtError InvalidOptions", () =>
+    Effect.gen(function*() {
+      for (const options of [undefined, null, 7, "appId"]) {
+        const error = yield* Effect.flip(AppAuth.make(options as unknown as AppAuth.Options))
+        assert.instanceOf(error, JwtError)
+        assert.strictEqual((error as JwtError).reason, "InvalidOptions")
+      }
+      const error = yield* Effect.flip(AppAuth.make({ appId: 1, sign: "kms" } as unknown as AppAuth.Options))
+      assert.strictEqual((error as JwtError).reason, "InvalidOptions")
+      assert.include((error as JwtError).description, "sign must be a function")
+    }))
+})
+
 describe("AppAuth redaction", () => {
   it.effect("neither the service nor its JWTs print the key or the JWT", () =>
     Effect.gen(function*() {

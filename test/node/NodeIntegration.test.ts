@@ -112,6 +112,30 @@ describe("NodeIntegration", () => {
       assert.strictEqual(yield* sim.count("*"), 0)
     }))
 
+  it.effect("README's first example with GITHUB_APP_PRIVATE_KEY unset: PrivateKeyError, not a TypeError", () =>
+    Effect.gen(function*() {
+      const unset: string | undefined = undefined
+      // What `Redacted.make(process.env.GITHUB_APP_PRIVATE_KEY!)` hands over when the variable is unset.
+      const error = yield* Effect.flip(
+        Effect.scoped(build(NodeIntegration.layer({
+          appId: 123456,
+          privateKey: Redacted.make(unset!),
+          timeout: "10 seconds"
+        })))
+      )
+      assert.strictEqual(error._tag, "PrivateKeyError")
+      assert.strictEqual(error._tag === "PrivateKeyError" && error.problem, "Empty")
+      assert.include(error.message, "GITHUB_APP_PRIVATE_KEY")
+      // The same situation through layerConfig: a ConfigError naming what to set (Effect.flip lets defects through).
+      const env = ConfigProvider.fromMap(new Map([["GITHUB_APP_ID", "123456"]]))
+      const missing = yield* Effect.flip(
+        Effect.scoped(build(NodeIntegration.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(env)))))
+      )
+      assert.strictEqual(missing._tag, "ConfigError")
+      assert.strictEqual(missing._tag === "ConfigError" && missing._op, "MissingData")
+      assert.include(String(missing), "GITHUB_APP_PRIVATE_KEY_FILE")
+    }))
+
   it.live("closing the scope closes the client", () =>
     Effect.gen(function*() {
       const simScope = yield* Scope.make()

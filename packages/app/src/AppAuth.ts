@@ -19,7 +19,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { JwtError, PrivateKeyError } from "./GithubError.js"
 import { isCompactJwt, rs256 } from "./internal/jwt.js"
-import { parsePrivateKey } from "./internal/privateKey.js"
+import { importPrivateKey, parsePrivateKey } from "./internal/privateKey.js"
 
 /**
  * The claims GitHub expects in an app JWT (`iat`, `exp` in seconds since the epoch; `iss` the App ID or
@@ -249,6 +249,9 @@ const ServiceProto = {
  */
 export const make = (options: Options): Effect.Effect<Service, PrivateKeyError | JwtError> =>
   Effect.gen(function*() {
+    if (typeof options !== "object" || options === null) {
+      return yield* invalidOptions("options must be an object such as { appId, privateKey }.")
+    }
     const issuer = yield* decodeIssuer(options.appId)
     const expiryMillis = yield* decodeExpiry(options.jwtExpiry ?? defaults.jwtExpiry, "jwtExpiry")
     const issuedAtMillis = yield* decodeMillis(
@@ -342,6 +345,9 @@ const makeSigner = (
   algorithm: string
 ): Effect.Effect<SignClaims, PrivateKeyError | JwtError> => {
   if (options.sign !== undefined) {
+    if (typeof options.sign !== "function") {
+      return Effect.fail(invalidOptions("sign must be a function (claims, algorithm) => Effect of the signed JWT."))
+    }
     return options.privateKey === undefined
       ? Effect.succeed(externalSigner(options.sign, issuer, algorithm))
       : Effect.fail(
@@ -363,10 +369,22 @@ const makeSigner = (
     )
   }
   const text = Redacted.isRedacted(options.privateKey) ? Redacted.value(options.privateKey) : options.privateKey
-  return Effect.map(parsePrivateKey(text), (key) => {
-    const signRaw = rs256(key, issuer)
-    return (iat, exp) => Effect.sync(() => Redacted.make(signRaw(iat, exp)))
-  })
+  return parsePrivateKey(text).pipe(
+    Effect.flatMap(importPrivateKey),
+    Effect.map((key) => {
+      const signRaw = rs256(key, issuer)
+      return (iat: number, exp: number) =>
+        Effect.tryPromise({
+          try: () => signRaw(iat, exp).then(Redacted.make),
+          // WebCrypto failing to sign with a key it imported is not expected; its message is not passed on.
+          catch: () =>
+            new JwtError({
+              reason: "SignerFailed",
+              description: "the runtime's WebCrypto could not sign with the imported key."
+            })
+        })
+    })
+  )
 }
 
 /**

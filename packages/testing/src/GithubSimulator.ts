@@ -27,6 +27,7 @@ import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type { Fault } from "./Fault.js"
 import { type CoreReply, type CoreRequest, makeCore, toIssuedToken } from "./internal/core.js"
+import * as Hooks from "./internal/hooks.js"
 import * as State from "./internal/state.js"
 
 /**
@@ -100,7 +101,30 @@ export interface Options {
   readonly tokenLifetime?: Duration.DurationInput | undefined
   /** Keep every request for `requests` (counts are always kept). Default true; benchmarks turn it off. */
   readonly recordRequests?: boolean | undefined
+  /** The app's webhook: where deliveries go and the secret they are signed with (`PATCH /app/hook/config` too). */
+  readonly webhook?: {
+    readonly url?: string | undefined
+    readonly secret?: string | Redacted.Redacted<string> | undefined
+    /** Default `json`; `form` sends `payload=<json>` as GitHub's form content type does. */
+    readonly contentType?: "json" | "form" | undefined
+  } | undefined
 }
+
+/**
+ * A webhook delivery the simulator made, with its outcome (`statusCode` 0: no HTTP response).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SimulatedDelivery = Hooks.DeliveryRecord
+
+/**
+ * An issue comment an installation made (`POST /repos/{owner}/{repo}/issues/{issue_number}/comments`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SimulatedComment = Hooks.CommentRecord
 
 /**
  * @since 0.1.0
@@ -237,6 +261,27 @@ export interface Simulator {
   readonly tokens: Effect.Effect<ReadonlyArray<IssuedToken>>
   /** Tokens neither revoked nor expired by the server's clock. */
   readonly activeTokens: Effect.Effect<ReadonlyArray<IssuedToken>>
+  /** Sends a signed delivery of any event to the webhook URL and returns its recorded outcome. */
+  readonly deliver: (event: string, payload: unknown) => Effect.Effect<SimulatedDelivery>
+  /** Sends a recorded delivery again, same `X-GitHub-Delivery` (as a redelivery); undefined for an unknown id. */
+  readonly replay: (deliveryId: number) => Effect.Effect<SimulatedDelivery | undefined>
+  /** Every delivery made, oldest first (what `GET /app/hook/deliveries` lists, newest first). */
+  readonly deliveries: Effect.Effect<ReadonlyArray<SimulatedDelivery>>
+  /** Points the webhook elsewhere or changes its secret. */
+  readonly setWebhook: (webhook: NonNullable<Options["webhook"]>) => Effect.Effect<void>
+  /** The installation events GitHub sends for changes of an installation's state. */
+  readonly installationEvent: (
+    installationId: number,
+    action: "created" | "deleted" | "suspend" | "unsuspend" | "new_permissions_accepted"
+  ) => Effect.Effect<SimulatedDelivery>
+  /** `installation_repositories` added/removed for some of an installation's repositories (by name). */
+  readonly repositoriesEvent: (
+    installationId: number,
+    action: "added" | "removed",
+    repositories: ReadonlyArray<string>
+  ) => Effect.Effect<SimulatedDelivery>
+  /** Issue comments made by installations. */
+  readonly comments: Effect.Effect<ReadonlyArray<SimulatedComment>>
 }
 
 /**
@@ -368,6 +413,22 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
     )
     const prefix = (options.pathPrefix ?? "").replace(/\/+$/, "")
     const normalizedPrefix = prefix === "" || prefix.startsWith("/") ? prefix : `/${prefix}`
+    const baseUrl = `${(options.origin ?? "https://api.github.test").replace(/\/+$/, "")}${normalizedPrefix}`
+    const webhookSecret = options.webhook?.secret
+    const hooks = Hooks.makeHooks({
+      world,
+      hookId: 100_000 + world.app.id,
+      config: {
+        url: options.webhook?.url,
+        secret: Redacted.isRedacted(webhookSecret) ? Redacted.value(webhookSecret) : webhookSecret,
+        contentType: options.webhook?.contentType ?? "json",
+        insecureSsl: "0"
+      },
+      apiUrl: () => baseUrl,
+      timeoutMs: 10_000
+    })
+    // Redeliveries asked for with POST /app/hook/deliveries/{id}/attempts are sent by this fiber, one at a time.
+    yield* Effect.forkScoped(hooks.drain)
     const core = makeCore({
       world,
       publicKey,
@@ -377,7 +438,8 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
       appRateLimit: options.rateLimit?.app ?? 5000,
       installationRateLimit: options.rateLimit?.installation ?? 5000,
       rateLimitWindowMs: Duration.toMillis(Duration.decode(options.rateLimit?.window ?? "1 hour")),
-      record: options.recordRequests ?? true
+      record: options.recordRequests ?? true,
+      extraRoutes: hooks.routes
     })
     // A closed simulator answers nothing: requests made after its scope closed fail like a refused connection.
     yield* Effect.addFinalizer(() => Effect.sync(core.close))
@@ -455,7 +517,7 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
         publicKey: keys.publicKey
       },
       installations: world.installations,
-      baseUrl: `${(options.origin ?? "https://api.github.test").replace(/\/+$/, "")}${normalizedPrefix}`,
+      baseUrl,
       pathPrefix: normalizedPrefix,
       client,
       layer: Layer.succeed(HttpClient.HttpClient, client),
@@ -470,7 +532,9 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
       setSuspended: (installationId, suspended) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           core.setSuspended(installationId, suspended, now)
-            ? Effect.void
+            ? hooks.config.url === undefined
+              ? Effect.void
+              : Effect.asVoid(hooks.installationEvent(suspended ? "suspend" : "unsuspend", world.byId(installationId)!))
             : Effect.dieMessage(`GithubSimulator: no installation ${installationId}`)),
       requests: Effect.sync(core.records),
       count: (route) => Effect.sync(() => core.count(route)),
@@ -479,7 +543,32 @@ export const make = (options: Options = {}): Effect.Effect<Simulator, never, Sco
       activeTokens: Effect.map(
         Clock.currentTimeMillis,
         (now) => issued(now).map((record) => toIssuedToken(record))
-      )
+      ),
+      deliver: hooks.deliver,
+      replay: hooks.redeliver,
+      deliveries: Effect.sync(hooks.deliveries),
+      setWebhook: (webhook) =>
+        Effect.sync(() => {
+          if (webhook.url !== undefined) hooks.config.url = webhook.url
+          if (webhook.secret !== undefined) {
+            hooks.config.secret = Redacted.isRedacted(webhook.secret) ? Redacted.value(webhook.secret) : webhook.secret
+          }
+          if (webhook.contentType !== undefined) hooks.config.contentType = webhook.contentType
+        }),
+      installationEvent: (installationId, action) => {
+        const installation = world.byId(installationId)
+        return installation === undefined
+          ? Effect.dieMessage(`GithubSimulator: no installation ${installationId}`)
+          : hooks.installationEvent(action, installation)
+      },
+      repositoriesEvent: (installationId, action, names) => {
+        const installation = world.byId(installationId)
+        if (installation === undefined) return Effect.dieMessage(`GithubSimulator: no installation ${installationId}`)
+        const wanted = new Set(names.map((name) => name.toLowerCase()))
+        const repositories = installation.repositories.filter((repository) => wanted.has(repository.name.toLowerCase()))
+        return hooks.repositoriesEvent(action, installation, repositories)
+      },
+      comments: Effect.sync(hooks.comments)
     }
     return simulator
   })

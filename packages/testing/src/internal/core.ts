@@ -41,7 +41,24 @@ export interface CoreOptions {
   readonly installationRateLimit: number
   readonly rateLimitWindowMs: number
   readonly record: boolean
+  /** Routes served beside GitHub's App routes (the webhook deliveries and hook config, issue comments). */
+  readonly extraRoutes?: ReadonlyArray<ExtraRoute> | undefined
 }
+
+/** A route defined outside the core, with the core's authentication, rate limits, faults and recording. */
+export interface ExtraRoute {
+  readonly method: string
+  readonly template: string
+  readonly auth: "jwt" | "token" | "any"
+  readonly docs: string
+  readonly handle: (context: RouteContext) => RouteReply
+}
+
+/** What an extra route sees: the request, its route parameters, the server's time and URLs, and who asks. */
+export type RouteContext = Context
+
+/** What an extra route answers. */
+export type RouteReply = Reply
 
 export interface TokenRecord {
   readonly token: string
@@ -607,6 +624,9 @@ export const makeCore = (options: CoreOptions) => {
       "https://docs.github.com/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user",
       rateLimit,
       true
+    ),
+    ...(options.extraRoutes ?? []).map((route) =>
+      defineRoute(route.method, route.template, route.auth, route.docs, (context) => route.handle(context))
     )
   ]
 
