@@ -186,24 +186,42 @@ describe.skipIf(noRedis)("RedisTokenStore", () => {
       assert.strictEqual(yield* Ref.get(count), 1)
     }).pipe(Effect.scoped))
 
-  it.live("fencing: a holder whose lock expired does not overwrite the token of the one that took over", () =>
+  it.live("a live holder keeps its lock past mintTimeout: a slow mint is not taken over", () =>
+    Effect.gen(function*() {
+      const prefix = freshPrefix()
+      const key = newKey()
+      const slow = yield* storeOf({ prefix, keys: key })
+      const other = yield* storeOf({ prefix, keys: key })
+      const { count, mint } = yield* counter
+      const first = yield* Effect.fork(
+        slow.getOrMint("installation:7", { goodAfter: 0, mintTimeout: 150 }, mint("600 millis"))
+      )
+      yield* Effect.sleep("50 millis")
+      const second = yield* other.getOrMint("installation:7", { goodAfter: 0, mintTimeout: 150 }, mint())
+      assert.strictEqual(text(second), text(yield* Effect.flatten(first.await)))
+      assert.strictEqual(yield* Ref.get(count), 1)
+    }).pipe(Effect.scoped))
+
+  it.live("fencing: a holder whose lock was lost does not overwrite the token of the one that took over", () =>
     Effect.gen(function*() {
       const prefix = freshPrefix()
       const key = newKey()
       const slow = yield* storeOf({ prefix, keys: key })
       const quick = yield* storeOf({ prefix, keys: key })
+      const r: Redis.Redis = yield* raw
       const { mint } = yield* counter
       const late = yield* Effect.fork(
-        slow.getOrMint("installation:7", { goodAfter: 0, mintTimeout: 200 }, mint("600 millis"))
+        slow.getOrMint("installation:8", { goodAfter: 0, mintTimeout: 5000 }, mint("600 millis"))
       )
       yield* Effect.sleep("50 millis")
-      // waits out the slow holder's lock (200 ms), then mints itself
-      const winner = yield* quick.getOrMint("installation:7", { goodAfter: 0, mintTimeout: 5000 }, mint())
+      // the slow holder's lock is gone while it still mints (a stall longer than its lock, a failover)
+      assert.strictEqual(yield* Effect.promise(() => r.del(`${prefix}tok:{installation:8}:lock`)), 1)
+      const winner = yield* quick.getOrMint("installation:8", { goodAfter: 0, mintTimeout: 5000 }, mint())
       const loser = yield* late.await.pipe(Effect.flatten)
       assert.notStrictEqual(text(loser), text(winner))
       const reader = yield* storeOf({ prefix, keys: key })
       const { count, mint: mint2 } = yield* counter
-      assert.strictEqual(text(yield* get(reader, "installation:7", mint2())), text(winner))
+      assert.strictEqual(text(yield* get(reader, "installation:8", mint2())), text(winner))
       assert.strictEqual(yield* Ref.get(count), 0)
     }).pipe(Effect.scoped))
 
@@ -211,9 +229,9 @@ describe.skipIf(noRedis)("RedisTokenStore", () => {
     Effect.gen(function*() {
       const store = yield* storeOf()
       const { count, mint } = yield* counter
-      yield* get(store, "installation:8", mint())
-      yield* store.remove("installation:8")
-      yield* get(store, "installation:8", mint())
+      yield* get(store, "installation:9", mint())
+      yield* store.remove("installation:9")
+      yield* get(store, "installation:9", mint())
       assert.strictEqual(yield* Ref.get(count), 2)
     }).pipe(Effect.scoped))
 

@@ -24,8 +24,10 @@
 import type * as AppAuth from "@effect-github/app/AppAuth"
 import type { InvalidArgument, JwtError, PrivateKeyError } from "@effect-github/app/GithubError"
 import type * as HttpRequester from "@effect-github/app/HttpRequester"
+import type * as IdentityStore from "@effect-github/app/IdentityStore"
 import type * as InstallationTokens from "@effect-github/app/InstallationTokens"
 import * as Integration from "@effect-github/app/Integration"
+import type * as TokenStore from "@effect-github/app/TokenStore"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
@@ -57,6 +59,20 @@ export interface Options extends Integration.AppOptions, NodeHttpTransport.Optio
 }
 
 /**
+ * Where the client keeps what a fleet shares: a layer of `IdentityStore` and/or `TokenStore`, e.g.
+ * `RedisStore.layerConfig()` from `@effect-github/redis`. Default: this process's memory.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface StoreOption<E = never> {
+  readonly store?: Layer.Layer<IdentityStore.IdentityStore | TokenStore.TokenStore, E> | undefined
+}
+
+const withStore = <A, E1, E2>(self: Layer.Layer<A, E1>, store: Layer.Layer<any, E2> | undefined) =>
+  store === undefined ? self : Layer.provide(self, store) as Layer.Layer<A, E1 | E2>
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -82,10 +98,13 @@ const appOptions = <O extends Partial<Options>>(options: O): O => ({
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options
-): Layer.Layer<Services, PrivateKeyError | JwtError | InvalidArgument> =>
-  Integration.layerApp(appOptions(options)).pipe(Layer.provide(NodeHttpTransport.layer(transportOptions(options))))
+export const layer = <E = never>(
+  options: Options & StoreOption<E>
+): Layer.Layer<Services, PrivateKeyError | JwtError | InvalidArgument | E> =>
+  withStore(
+    Integration.layerApp(appOptions(options)).pipe(Layer.provide(NodeHttpTransport.layer(transportOptions(options)))),
+    options.store
+  )
 
 /**
  * Like `layer`, with the credentials from the environment (`GITHUB_APP_ID` or `GITHUB_APP_CLIENT_ID`,
@@ -94,9 +113,12 @@ export const layer = (
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Partial<Options> = {}
-): Layer.Layer<Services, PrivateKeyError | JwtError | InvalidArgument | ConfigError.ConfigError> =>
-  Integration.layerConfig(appOptions(options)).pipe(
-    Layer.provide(Layer.merge(NodeHttpTransport.layer(transportOptions(options)), NodeFileSystem.layer))
+export const layerConfig = <E = never>(
+  options: Partial<Options> & StoreOption<E> = {}
+): Layer.Layer<Services, PrivateKeyError | JwtError | InvalidArgument | ConfigError.ConfigError | E> =>
+  withStore(
+    Integration.layerConfig(appOptions(options)).pipe(
+      Layer.provide(Layer.merge(NodeHttpTransport.layer(transportOptions(options)), NodeFileSystem.layer))
+    ),
+    options.store
   )

@@ -41,7 +41,7 @@ export interface Options {
   readonly prefix?: string | undefined
   /** TLS: `true`, or node:tls options (CA, servername); `rediss://` URLs turn it on as well. */
   readonly tls?: boolean | ConnectionOptions | undefined
-  /** How long one command may take before it fails (default 1 second). */
+  /** How long one command may take before it fails (default 5 seconds). */
   readonly timeout?: Duration.DurationInput | undefined
   /** Default `"fail"`. */
   readonly onFailure?: FailurePolicy | undefined
@@ -136,7 +136,7 @@ const describe = (error: unknown): string =>
  */
 export const make = (options: Options = {}): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const timeout = Duration.toMillis(Duration.decode(options.timeout ?? "1 second"))
+    const timeout = Duration.toMillis(Duration.decode(options.timeout ?? "5 seconds"))
     const tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls
     const redis = yield* Effect.acquireRelease(
       Effect.sync(() => {
@@ -221,7 +221,7 @@ export const config: Config.Config<Options> = Config.all({
   url: Config.string("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379")),
   prefix: Config.string("REDIS_KEY_PREFIX").pipe(Config.withDefault("effect-github:")),
   tls: Config.boolean("REDIS_TLS").pipe(Config.withDefault(false)),
-  timeout: Config.duration("REDIS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(1))),
+  timeout: Config.duration("REDIS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
   onFailure: Config.literal("fail", "memory")("REDIS_ON_FAILURE").pipe(Config.withDefault("fail" as const))
 })
 

@@ -43,6 +43,7 @@ interface Commands {
   egAcquire(...args: Array<string | number>): Promise<[number, string]>
   egStore(...args: Array<string | number>): Promise<number>
   egUnlock(...args: Array<string | number>): Promise<number>
+  egExtend(...args: Array<string | number>): Promise<number>
 }
 
 /**
@@ -133,6 +134,7 @@ export const make = (
     redis.defineCommand("egAcquire", { numberOfKeys: 3, lua: scripts.acquire })
     redis.defineCommand("egStore", { numberOfKeys: 2, lua: scripts.store })
     redis.defineCommand("egUnlock", { numberOfKeys: 1, lua: scripts.unlock })
+    redis.defineCommand("egExtend", { numberOfKeys: 1, lua: scripts.extend })
     const channel = `${client.prefix}tokens:landed`
     const tokenKey = (key: string) => `${client.prefix}tok:{${key}}`
     const lockKey = (key: string) => `${client.prefix}tok:{${key}}:lock`
@@ -183,12 +185,22 @@ export const make = (
         (json) => `${fence}.${auth.expires_at.getTime()}.${crypto.encrypt(keys[0], json, tokenKey(key))}`
       )
 
+    // while the holder lives its lock is extended (every third of mintTimeout), so a slow mint is not taken over;
+    // a holder that dies stops extending and its lock expires within mintTimeout
+    const heartbeat = (key: string, owner: string, ttl: number) =>
+      client.run("extend", (r) => (r as Redis & Commands).egExtend(lockKey(key), owner, ttl)).pipe(
+        Effect.ignore,
+        Effect.delay(Duration.millis(Math.max(1, Math.floor(ttl / 3)))),
+        Effect.forever
+      )
+
     const mintAsHolder = <E>(
       key: string,
       owner: string,
+      ttl: number,
       mint: Effect.Effect<InstallationAuthorization, E>
     ): Effect.Effect<InstallationAuthorization, E> =>
-      mint.pipe(
+      Effect.raceFirst(mint, heartbeat(key, owner, ttl)).pipe(
         Effect.onExit((exit) =>
           Exit.isSuccess(exit)
             ? Effect.void
@@ -226,6 +238,7 @@ export const make = (
     ): Effect.Effect<InstallationAuthorization, E | RedisClient.RedisError> =>
       Effect.gen(function*() {
         const nonce = Crypto.randomBytes(12).toString("base64url")
+        const lockTtl = Math.max(1, Math.ceil(options.mintTimeout))
         let goodAfter = options.goodAfter
         let waited = false
         while (true) {
@@ -244,7 +257,7 @@ export const make = (
                 fenceKey(key),
                 Math.floor(goodAfter),
                 nonce,
-                Math.max(1, Math.ceil(options.mintTimeout))
+                lockTtl
               ))
             if (code === 0) {
               const auth = open(key, value)
@@ -258,7 +271,7 @@ export const make = (
               goodAfter = Number.MAX_SAFE_INTEGER
               return Option.none()
             }
-            if (code === 1) return Option.some(yield* mintAsHolder(key, value, mint))
+            if (code === 1) return Option.some(yield* mintAsHolder(key, value, lockTtl, mint))
             if (!waited) {
               waited = true
               yield* Metric.increment(lockWaits)

@@ -151,3 +151,9 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end
 redis.call("PUBLISH", ARGV[2], ARGV[3])
 return 1
 `
+
+/** KEYS: lock. ARGV: owner, ttl (ms). A live holder keeps its lock; a dead one's expires. */
+export const extend = `
+if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end
+return 0
+`
