@@ -48,6 +48,7 @@ import * as Demo from "./Demo.js"
 import { type ExitCode, report, UsageError } from "./internal/errors.js"
 import * as Format from "./internal/format.js"
 import { Stdio } from "./Stdio.js"
+import * as WebhookCommands from "./WebhookCommands.js"
 
 /**
  * @since 0.1.0
@@ -457,8 +458,10 @@ const demo = Command.make("demo", {}, () => Demo.run).pipe(
   )
 )
 
-const subcommands = [jwt, app, installations, installation, token, revoke, demo] as const
-const names = ["jwt", "app", "installations", "installation", "token", "revoke", "demo"]
+const { deliveries, webhooks } = WebhookCommands.make(credentials, appLayer)
+
+const subcommands = [jwt, app, installations, installation, token, revoke, demo, webhooks, deliveries] as const
+const names = ["jwt", "app", "installations", "installation", "token", "revoke", "demo", "webhooks", "deliveries"]
 
 /**
  * The command tree, for embedding in a larger @effect/cli program.
