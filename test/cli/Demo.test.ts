@@ -30,6 +30,9 @@ describe("github-app demo", () => {
       assert.isAtLeast(waited, 1)
       assert.match(out, /the simulator marks ghs_\w{4}… revoked: true/)
       assert.include(out, "GithubUnauthorized: Unauthorized (401) (GET /installation/repositories)")
+      assert.match(out, /delivery \w{8}… issues\.opened: 202, handler saw octo-org\/api#1 "Found a bug"/)
+      assert.include(out, "the same delivery replayed: 200 (a duplicate: the handler ran 1 time)")
+      assert.include(out, "signed with another secret: 401 (WebhookSignatureMismatch)")
       assert.match(out, /Done: 15 requests over loopback HTTP in [\d.]+ s\./)
       // masked: no token or JWT longer than its first 8 characters, no key
       assert.notMatch(out, /ghs_\w{5,}/)

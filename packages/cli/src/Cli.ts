@@ -50,6 +50,7 @@ import { type ExitCode, report, UsageError } from "./internal/errors.js"
 import * as Format from "./internal/format.js"
 import * as Logger from "./internal/logger.js"
 import { Stdio } from "./Stdio.js"
+import * as WebhookCommands from "./WebhookCommands.js"
 
 /**
  * @since 0.1.0
@@ -553,6 +554,8 @@ const parsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     effect
   )
 
+const { deliveries, webhooks } = WebhookCommands.make(credentials, appLayer, parsed)
+
 const subcommands = [
   Command.transformHandler(jwt, parsed),
   Command.transformHandler(app, parsed),
@@ -560,9 +563,11 @@ const subcommands = [
   Command.transformHandler(installation, parsed),
   Command.transformHandler(token, parsed),
   Command.transformHandler(revoke, parsed),
-  Command.transformHandler(demo, parsed)
+  Command.transformHandler(demo, parsed),
+  webhooks,
+  deliveries
 ] as const
-const names = ["jwt", "app", "installations", "installation", "token", "revoke", "demo"]
+const names = ["jwt", "app", "installations", "installation", "token", "revoke", "demo", "webhooks", "deliveries"]
 
 /**
  * The command tree, for embedding in a larger @effect/cli program.

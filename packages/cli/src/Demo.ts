@@ -10,8 +10,10 @@ import * as HttpRequester from "@effect-github/app/HttpRequester"
 import * as InstallationTokens from "@effect-github/app/InstallationTokens"
 import * as Integration from "@effect-github/app/Integration"
 import * as NodeIntegration from "@effect-github/node/NodeIntegration"
+import * as NodeWebhooks from "@effect-github/node/NodeWebhooks"
 import * as Fault from "@effect-github/testing/Fault"
 import * as GithubSimulator from "@effect-github/testing/GithubSimulator"
+import * as Webhooks from "@effect-github/webhooks/Webhooks"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
@@ -24,6 +26,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Crypto from "node:crypto"
 import * as Format from "./internal/format.js"
 import { Stdio } from "./Stdio.js"
 
@@ -198,6 +201,51 @@ export const run: Effect.Effect<
     ok(`the simulator marks ${Format.mask(authorization.token)} revoked: ${issued.revoked}`),
     "using it now fails with a typed error:",
     dim(`${refused.right._tag}: ${refused.right.message}`)
+  )
+
+  yield* heading("Webhooks: signed deliveries from the simulator to a receiver on 127.0.0.1")
+  const webhookSecret = Crypto.randomBytes(24).toString("base64url")
+  const receiver = yield* Layer.build(Webhooks.layer({ secret: Redacted.make(webhookSecret) }))
+  const webhooks = Context.get(receiver, Webhooks.Webhooks)
+  const handled: Array<string> = []
+  yield* webhooks.on(
+    "issues.opened",
+    (event) =>
+      Effect.sync(() =>
+        handled.push(
+          `${event.payload.repository.full_name}#${event.payload.issue.number} "${event.payload.issue.title}"`
+        )
+      )
+  )
+  // Binding 127.0.0.1 on a free port fails only if the machine cannot listen at all: a defect for the demo.
+  const hook = yield* NodeWebhooks.serve().pipe(Effect.provide(receiver), Effect.orDie)
+  yield* sim.setWebhook({ url: hook.url, secret: webhookSecret })
+  const repository = sim.installations[0]!.repositories[0]!
+  const account = { login: "octocat", id: 583231, type: "User" }
+  const opened = {
+    action: "opened",
+    issue: { id: 1, number: 1, title: "Found a bug", state: "open", user: account, body: "It crashes." },
+    repository: {
+      id: repository.id,
+      name: repository.name,
+      full_name: repository.fullName,
+      private: repository.private,
+      owner: { login: "octo-org", id: sim.installations[0]!.account.id }
+    },
+    installation: { id: sim.installations[0]!.id },
+    sender: account
+  }
+  const first = yield* sim.deliver("issues", opened)
+  while ((yield* webhooks.running) > 0) yield* Effect.sleep("1 millis")
+  const replay = yield* sim.replay(first.id)
+  yield* sim.setWebhook({ secret: "not the receiver's secret" })
+  const forged = yield* sim.deliver("issues", opened)
+  yield* say(
+    dim(`receiver   Webhooks.layer({ secret }) + NodeWebhooks.serve(): ${hook.url}`),
+    `delivery ${first.guid.slice(0, 8)}… issues.opened: ${first.statusCode}, handler saw ${handled.join(", ")}`,
+    `the same delivery replayed: ${replay?.statusCode} (a duplicate: the handler ran ${handled.length} time)`,
+    `signed with another secret: ${forged.statusCode} (${JSON.parse(forged.responseBody).error})`,
+    ok("answered as soon as verified and recorded; handlers run after the 2xx, in the receiver's scope")
   )
 
   const total = yield* sim.count("*")
