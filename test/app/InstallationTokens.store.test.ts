@@ -14,8 +14,15 @@ const memoryStore = (options: { readonly failing?: boolean } = {}) => {
   const stored = new Map<string, InstallationAuthorization.InstallationAuthorization>()
   const calls = { getOrMint: 0, remove: [] as Array<string> }
   const service: TokenStore.Service = {
-    getOrMint: (key, { goodAfter }, mint) =>
-      Effect.suspend(() => {
+    getOrMint: <E>(
+      key: string,
+      { goodAfter }: TokenStore.GetOrMintOptions,
+      mint: Effect.Effect<InstallationAuthorization.InstallationAuthorization, E>
+    ) =>
+      Effect.suspend((): Effect.Effect<
+        InstallationAuthorization.InstallationAuthorization,
+        E | TokenStore.TokenStoreError
+      > => {
         calls.getOrMint++
         if (options.failing) {
           return Effect.fail(new TokenStore.TokenStoreError({ operation: "getOrMint", description: "unreachable" }))
