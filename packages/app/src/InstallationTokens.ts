@@ -516,7 +516,10 @@ export const make = (
     // the Promise facade's path to a hit without a fiber
     Sync.register(service, (installationId, scope, now) => {
       const key = wholeInstallationKey(installationId, scope)
-      return key === undefined ? undefined : fresh(key, now)?.authorization
+      const hit = key === undefined ? undefined : fresh(key, now)
+      if (hit === undefined) return undefined
+      metrics.hits.unsafeUpdate(1, [])
+      return hit.authorization
     })
     return service
   })
