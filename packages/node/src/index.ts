@@ -1,3 +1,4 @@
 export * as NodeHttpTransport from "./NodeHttpTransport.js"
 export * as NodeIntegration from "./NodeIntegration.js"
+export * as NodeIntegrationClient from "./NodeIntegrationClient.js"
 export * as NodeWebhooks from "./NodeWebhooks.js"
