@@ -616,7 +616,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined): Serv
     return effects.length === 0
       ? Effect.void
       : Effect.catchAll(
-        Effect.all(effects, { discard: true }),
+        effects.length === 1 ? effects[0]! : Effect.all(effects, { discard: true }),
         (error) => Effect.logWarning(`GitHub ${reply.method} ${reply.route}: ${error.message}`)
       )
   }
