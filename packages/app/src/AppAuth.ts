@@ -336,6 +336,11 @@ export const make = (options: Options): Effect.Effect<Service, PrivateKeyError |
       observeServerTime,
       clockOffset: Effect.map(Ref.get(state), (s) => s.offset)
     })
+    // With the app's own key, the first JWT is signed now, while the layer is built: WebCrypto signs only
+    // asynchronously, and a request that finds a reusable JWT runs without waiting on it (a fiber driven by
+    // TestClock, say, reaches its first sleep without a detour through the runtime's crypto thread). It also
+    // proves the imported key signs before anything is sent. A custom signer is called only when asked.
+    if (options.sign === undefined) yield* refresh
     return service
   })
 
