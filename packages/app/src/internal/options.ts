@@ -36,5 +36,5 @@ export const perPage = (input: unknown, fallback: number): Either.Either<number,
   const value = input === undefined ? fallback : input
   return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 100
     ? Either.right(value)
-    : Either.left(`must be an integer from 1 to 100, got ${typeof value === "number" ? value : typeof value}`)
+    : Either.left(`must be an integer from 1 to 100, got ${typeof value === "object" ? typeof value : String(value)}`)
 }
