@@ -56,7 +56,10 @@ export const json = (
 /** No spacing unless a test asks for it: most tests are about something else. */
 export const unspaced: HttpRequester.Options = { secondsBetweenRequests: 0, secondsBetweenWrites: 0 }
 
-export const requester = (fakeClient: ReturnType<typeof fake>, options: HttpRequester.Options = {}) =>
+export const requester = (
+  fakeClient: ReturnType<typeof fake>,
+  options: HttpRequester.Options = {}
+): Effect.Effect<HttpRequester.Service, Effect.Effect.Error<ReturnType<typeof HttpRequester.make>>> =>
   Effect.provide(HttpRequester.make({ ...unspaced, ...options }), fakeClient.layer)
 
 export const tokenCredentials = (

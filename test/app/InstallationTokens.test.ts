@@ -33,7 +33,8 @@ const settle = <A>(effect: Effect.Effect<A>, done: (a: A) => boolean): Effect.Ef
   Effect.gen(function*() {
     let value = yield* effect
     for (let turn = 0; turn < 200 && !done(value); turn++) {
-      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      // real milliseconds, not event-loop turns: a JWT re-signed in WebCrypto's thread takes a few
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
       value = yield* effect
     }
     return value

@@ -282,7 +282,10 @@ export interface Outcome {
 export type Allowed = (error: GithubError.GithubError, context: { readonly exhausted: boolean }) => boolean
 
 /** Runs one operation in its own span and keeps its exit. */
-export const attempt = (op: Op, client: Client) =>
+export const attempt = (
+  op: Op,
+  client: Client
+): Effect.Effect<[Tracer.Span, Exit.Exit<string | undefined, Integration.RequestError>]> =>
   Effect.withSpan(
     Effect.zip(Effect.orDie(Effect.currentSpan), Effect.exit(op.run(client))),
     "e2e.op",

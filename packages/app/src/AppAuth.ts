@@ -19,6 +19,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { JwtError, PrivateKeyError } from "./GithubError.js"
 import { isCompactJwt, rs256 } from "./internal/jwt.js"
+import { durationMillis } from "./internal/options.js"
 import { importPrivateKey, parsePrivateKey } from "./internal/privateKey.js"
 
 /**
@@ -149,19 +150,16 @@ const decodeMillis = (
   minSeconds: number,
   maxSeconds: number,
   meaning: string
-): Either.Either<number, JwtError> => {
-  const duration = typeof input === "number" && !(input >= 0) ? Option.none() : Duration.decodeUnknown(input)
-  const millis = Option.isSome(duration) ? Duration.toMillis(duration.value) : NaN
-  return millis >= minSeconds * 1000 && millis <= maxSeconds * 1000
-    ? Either.right(millis)
-    : Either.left(
+): Either.Either<number, JwtError> =>
+  Either.mapLeft(
+    durationMillis(input, input, { min: minSeconds * 1000, max: maxSeconds * 1000 }),
+    ({ got }) =>
       invalidOptions(
         `${name} must be a Duration from ${minSeconds} to ${maxSeconds} seconds (${meaning}), e.g. "${
           Math.max(minSeconds, 60)
-        } seconds"; got ${Option.isSome(duration) ? `${millis / 1000} s` : "an invalid duration"}.`
+        } seconds"; got ${got}.`
       )
-    )
-}
+  )
 
 const decodeExpiry = (input: Duration.DurationInput, name: string) =>
   decodeMillis(input, name, 15, 600, "GitHub refuses JWTs that live longer than 10 minutes")
@@ -336,6 +334,11 @@ export const make = (options: Options): Effect.Effect<Service, PrivateKeyError |
       observeServerTime,
       clockOffset: Effect.map(Ref.get(state), (s) => s.offset)
     })
+    // With the app's own key, the first JWT is signed now, while the layer is built: WebCrypto signs only
+    // asynchronously, and a request that finds a reusable JWT runs without waiting on it (a fiber driven by
+    // TestClock, say, reaches its first sleep without a detour through the runtime's crypto thread). It also
+    // proves the imported key signs before anything is sent. A custom signer is called only when asked.
+    if (options.sign === undefined) yield* refresh
     return service
   })
 

@@ -10,6 +10,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import { identity } from "effect/Function"
@@ -26,6 +27,7 @@ import * as HttpRequester from "./HttpRequester.js"
 import { InstallationAuthorization } from "./InstallationAuthorization.js"
 import * as Credentials from "./internal/credentials.js"
 import { nativeTracer } from "./internal/httpRequester.js"
+import { durationMillis } from "./internal/options.js"
 import * as Sync from "./internal/tokensSync.js"
 import * as Validate from "./internal/validate.js"
 import * as TokenStore from "./TokenStore.js"
@@ -534,13 +536,13 @@ export const layer = (
   Layer.scoped(InstallationTokens, make(options))
 
 const duration = (argument: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
-  Effect.suspend(() => {
-    if (input === undefined) return Effect.succeed(fallback)
-    const decoded = Duration.decodeUnknown(input)
-    return decoded._tag === "Some" && Duration.isFinite(decoded.value) && Duration.toMillis(decoded.value) >= 0
-      ? Effect.succeed(decoded.value)
-      : Effect.fail(new InvalidArgument({ argument, description: "expected a finite, non-negative duration" }))
-  })
+  Effect.suspend(() =>
+    Either.match(durationMillis(input, fallback), {
+      onLeft: () =>
+        Effect.fail(new InvalidArgument({ argument, description: "expected a finite, non-negative duration" })),
+      onRight: (millis) => Effect.succeed(Duration.millis(millis))
+    })
+  )
 
 /** Checks a scope and puts it in canonical order: equal scopes give equal keys. */
 export const normalize = (installationId: number, scope: TokenScope = {}): Effect.Effect<Key, InvalidArgument> =>

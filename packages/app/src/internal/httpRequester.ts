@@ -44,6 +44,7 @@ import type {
 } from "../HttpRequester.js"
 import * as IdentityStore from "../IdentityStore.js"
 import * as FastDecode from "./fastDecode.js"
+import { perPage as checkPerPage } from "./options.js"
 import { durationMillis, parseDate, parseRateLimit, pauseFor, seconds, untilReset } from "./rateLimit.js"
 import { type Reply, requestInfo, statusError, successBody } from "./response.js"
 import { defaultPolicyOptions, isRetryable, policy } from "./retry.js"
@@ -161,10 +162,10 @@ export const resolveOptions = (options: Options = {}): Either.Either<Resolved, I
     if (typeof apiVersion !== "string" || !/^[\w.-]+$/.test(apiVersion)) {
       return yield* bad("apiVersion", "must look like 2022-11-28")
     }
-    const perPage = options.perPage ?? defaults.perPage
-    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
-      return yield* bad("perPage", `must be an integer from 1 to 100, got ${perPage}`)
-    }
+    const perPage = yield* Either.mapLeft(
+      checkPerPage(options.perPage, defaults.perPage),
+      (problem) => new InvalidArgument({ argument: "perPage", description: problem })
+    )
     const timeout = yield* durationOption("timeout", options.timeout, defaults.timeout, false)
     const maxRateLimitWait = yield* durationOption(
       "maxRateLimitWait",
@@ -803,12 +804,11 @@ const makeService = (shared: Shared, credentials: Credentials | undefined): Serv
     item: Schema.Schema<A, I, R>,
     pageOptions?: { readonly key?: string | undefined; readonly perPage?: number | undefined }
   ): Stream.Stream<Page<A>, RequestError, R> => {
-    const perPage = pageOptions?.perPage ?? options.perPage
-    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
-      return Stream.fail(
-        new InvalidArgument({ argument: "perPage", description: `must be an integer from 1 to 100, got ${perPage}` })
-      )
+    const checked = checkPerPage(pageOptions?.perPage, options.perPage)
+    if (Either.isLeft(checked)) {
+      return Stream.fail(new InvalidArgument({ argument: "perPage", description: checked.left }))
     }
+    const perPage = checked.right
     const decode = cached(shared.arrayDecoders, item, () => Schema.Array(item)).decode as (
       u: unknown
     ) => Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError, R>
