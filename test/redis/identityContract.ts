@@ -191,7 +191,7 @@ export const identityStoreContract = (layer: () => Layer.Layer<IdentityStore.Ide
       assert.strictEqual((yield* reserve(id3)).at, 0)
       const back = yield* store.reading(id3, "core")
       assert.deepStrictEqual(
-        Option.map(back, (r) => ({ ...r, resetAt: r.resetAt.getTime() })),
+        Option.map(back, (r) => ({ ...r, resetAt: r.resetAt?.getTime() })),
         Option.some({
           resource: "core",
           limit: 5000,
