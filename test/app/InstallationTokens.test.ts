@@ -353,3 +353,32 @@ describe("InstallationTokens", () => {
       assert.isTrue(Exit.isFailure(exit))
     }))
 })
+
+describe("InstallationTokens pacing (issue 12, fault 1)", () => {
+  it.scoped("mints are authentication traffic: 40 mints under PyGithub's default spacing take 10 s, not 40", () =>
+    Effect.gen(function*() {
+      const sim = yield* GithubSimulator.make({ installationCount: 40 })
+      const context = yield* Layer.build(
+        Integration.layerApp({
+          appId: sim.app.id,
+          privateKey: sim.app.privateKey,
+          baseUrl: sim.baseUrl,
+          secondsBetweenRequests: 0.25,
+          secondsBetweenWrites: 1
+        }).pipe(Layer.provide(sim.layer))
+      )
+      const cache = yield* Effect.provide(InstallationTokens.InstallationTokens, context)
+      const all = yield* Effect.fork(
+        Effect.all(Array.from({ length: 40 }, (_, i) => cache.get(i + 1)), { concurrency: "unbounded" })
+      )
+      // 40 request starts 250 ms apart: the last at 9.75 s. With the 1 s write spacing it would be at 39 s.
+      for (let step = 0; step < 40; step++) {
+        yield* settle(Effect.void, () => true)
+        yield* TestClock.adjust("250 millis")
+      }
+      const minted = yield* settle(sim.count(MINT), (n) => n >= 40)
+      assert.strictEqual(minted, 40)
+      const tokens = yield* Fiber.join(all)
+      assert.strictEqual(new Set(tokens.map((token) => Redacted.value(token.token))).size, 40)
+    }))
+})

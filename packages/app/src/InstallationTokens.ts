@@ -216,7 +216,9 @@ export const make = (
           params: { installation_id: key.installationId },
           body: requestBody(key),
           // Minting twice is harmless (GitHub hands out another token), so a lost response may be retried.
-          idempotent: true
+          idempotent: true,
+          // Authentication traffic, not content: paced by the app's points budget and request spacing only.
+          contentCreating: false
         },
         InstallationAuthorization
       ).pipe(
