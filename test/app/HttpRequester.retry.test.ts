@@ -259,7 +259,7 @@ describe("HttpRequester retry", () => {
 })
 
 describe("HttpRequester rate-limit waits", () => {
-  it.effect("while one request waits out a secondary limit, the others wait too", () =>
+  it.effect("while one request waits out a secondary limit, its identity waits and other identities do not", () =>
     Effect.gen(function*() {
       const client = fake((_, n) => n === 1 ? secondary({ "retry-after": "60" }) : json({}))
       const github = yield* requester(client)
@@ -267,13 +267,15 @@ describe("HttpRequester rate-limit waits", () => {
       yield* advance(1000)
       const other = yield* Effect.fork(github.withCredentials(tokenCredentials("b")).requestJson(get))
       const anonymous = yield* Effect.fork(github.requestJson(get))
+      const again = yield* Effect.fork(github.withCredentials(tokenCredentials("a")).requestJson(get))
       yield* advance(58_999)
-      assert.strictEqual(client.seen.length, 1)
+      assert.strictEqual(client.seen.length, 3)
       yield* advance(1)
       yield* Fiber.join(first)
       yield* Fiber.join(other)
       yield* Fiber.join(anonymous)
-      assert.deepStrictEqual(client.seen.map((seen) => seen.at), [0, 60_000, 60_000, 60_000])
+      yield* Fiber.join(again)
+      assert.deepStrictEqual(client.seen.map((seen) => seen.at), [0, 1000, 1000, 60_000, 60_000])
     }))
 
   it.effect("an exhausted bucket holds back that credentials' requests, not others'", () =>
@@ -354,7 +356,7 @@ describe("HttpRequester spacing", () => {
       ])
     }))
 
-  it.effect("clients derived with withCredentials share the gate", () =>
+  it.effect("spacing is per identity: clients of different identities do not wait for each other", () =>
     Effect.gen(function*() {
       const client = fake(() => json({}))
       const github = yield* requester(client, { secondsBetweenRequests: 0.25 })
@@ -368,7 +370,7 @@ describe("HttpRequester spacing", () => {
       )
       yield* advance(1_250)
       yield* Fiber.join(fiber)
-      assert.deepStrictEqual(client.seen.map((seen) => seen.at), [0, 250, 500, 750, 1000, 1250])
+      assert.deepStrictEqual(client.seen.map((seen) => seen.at), [0, 0, 0, 250, 250, 250])
     }))
 
   it.effect("spacing 0 lets concurrent requests go at once", () =>

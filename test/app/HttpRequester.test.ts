@@ -380,6 +380,7 @@ describe("HttpRequester credentials", () => {
       )
       const asked: Array<boolean> = []
       const credentials: HttpRequester.Credentials = {
+        identity: "app:1",
         authorization: (fresh) =>
           Effect.sync(() => {
             asked.push(fresh)

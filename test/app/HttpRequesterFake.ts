@@ -63,6 +63,7 @@ export const tokenCredentials = (
   token: string,
   extra: Partial<HttpRequester.Credentials> = {}
 ): HttpRequester.Credentials => ({
+  identity: `token:${token}`,
   authorization: () => Effect.succeed(Redacted.make(`token ${token}`)),
   shouldRefresh: () => false,
   ...extra

@@ -192,6 +192,7 @@ describe("InstallationTokens", () => {
         const stale = yield* cache.get(1)
         // Revoked behind the cache's back, as another process would.
         yield* requester.withCredentials({
+          identity: "installation:1",
           authorization: () => Effect.succeed(Redacted.make(`token ${Redacted.value(stale.token)}`)),
           shouldRefresh: () => false
         }).requestJson({ method: "DELETE", path: "/installation/token" })

@@ -273,9 +273,10 @@ describe("Integration", () => {
 
   it.scopedLive("survives an injected 502 and a secondary rate limit", () =>
     Effect.gen(function*() {
-      // The waits themselves are tested under TestClock in HttpRequester's tests; here the policy retries at once.
+      // The waits themselves are tested under TestClock in HttpRequester's tests; here the policy retries at once
+      // (GitHub's wait is a floor under it: the limit says retry-after 0).
       const { github, sim } = yield* connect({}, { retry: Schedule.recurs(3) })
-      yield* sim.fault("GET /app", [Fault.status(502), Fault.secondaryRateLimit()])
+      yield* sim.fault("GET /app", [Fault.status(502), Fault.secondaryRateLimit({ retryAfter: 0 })])
       const app = yield* github.getApp()
       assert.strictEqual(app.id, sim.app.id)
       assert.strictEqual(yield* sim.count("GET /app"), 3)

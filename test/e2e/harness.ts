@@ -354,6 +354,11 @@ export const connect = (
         baseUrl: transport._tag === "InProcess" ? sim.baseUrl : transport.url,
         secondsBetweenRequests: 0,
         secondsBetweenWrites: 0,
+        // more than GitHub allows one identity (900 points a minute): the simulator here enforces no secondary
+        // limits, and these tests are about other things
+        pointsPerMinute: 0,
+        contentCreatingPerMinute: 0,
+        contentCreatingPerHour: 0,
         ...options
       }).pipe(Layer.provide(tapped))
     ).pipe(Effect.orDie)

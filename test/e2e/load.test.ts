@@ -54,7 +54,12 @@ describe("e2e: load", () => {
           privateKey: sim.app.privateKey,
           baseUrl: url,
           secondsBetweenRequests: 0,
-          secondsBetweenWrites: 0
+          secondsBetweenWrites: 0,
+          // more than GitHub allows one identity (900 points a minute): the simulator here enforces no secondary
+          // limits, and this test is about other things
+          pointsPerMinute: 0,
+          contentCreatingPerMinute: 0,
+          contentCreatingPerHour: 0
         }).pipe(Layer.provide(NodeHttpTransport.layer({ poolSize: CONCURRENCY })))
       )
       const github = Context.get(context, Integration.Integration)

@@ -166,6 +166,7 @@ describe("e2e: secrets", () => {
         yield* tokens.revoke(revoked.token)
         yield* failure(
           requester.withCredentials({
+            identity: "installation:1",
             authorization: () => Effect.succeed(Redacted.make(`token ${Redacted.value(revoked.token)}`)),
             shouldRefresh: () => true
           }).requestJson({ method: "GET", path: "/installation/repositories" })

@@ -79,6 +79,7 @@ const requester = (options: HttpRequester.Options, transport?: NodeHttpTransport
   Effect.map(Layer.build(requesterLayer(options, transport)), Context.get(HttpRequester.HttpRequester))
 
 const token = (value: string): HttpRequester.Credentials => ({
+  identity: "installation:1",
   authorization: () => Effect.succeed(Redacted.make(`token ${value}`)),
   shouldRefresh: () => false
 })

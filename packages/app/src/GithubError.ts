@@ -287,7 +287,11 @@ export class GithubValidationFailed extends Schema.TaggedError<GithubValidationF
  */
 export class GithubServerError extends Schema.TaggedError<GithubServerError>(
   "@effect-github/app/GithubServerError"
-)("GithubServerError", RequestInfo) {
+)("GithubServerError", {
+  ...RequestInfo,
+  /** A 503's `retry-after`: no retry goes sooner. */
+  retryAfter: Schema.optional(Schema.DurationFromSelf)
+}) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
   /** @since 0.1.0 */

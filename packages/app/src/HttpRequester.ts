@@ -17,6 +17,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import type { GithubRequestError, GithubUnauthorized, InvalidArgument, JwtError } from "./GithubError.js"
+import type * as IdentityStore from "./IdentityStore.js"
 import * as internal from "./internal/httpRequester.js"
 import * as retry from "./internal/retry.js"
 
@@ -44,10 +45,28 @@ export interface Options {
    * that is not `idempotent` is repeated only when GitHub provably did not process it.
    */
   readonly retry?: number | Schedule.Schedule<unknown, RetryInput> | boolean | undefined
-  /** Default 0.25 s between the starts of any two requests (every client of the layer); 0 turns it off. */
+  /**
+   * Default 0.25 s between the starts of any two requests of one identity (the app, or one installation); 0
+   * turns it off.
+   */
   readonly secondsBetweenRequests?: number | undefined
-  /** Default 1 s between two writes; 0 turns it off. */
+  /** Default 1 s between two content-creating writes of one identity; 0 turns it off. */
   readonly secondsBetweenWrites?: number | undefined
+  /**
+   * Points one identity may spend in any sliding minute: GitHub's secondary limit for REST is 900 (GET, HEAD and
+   * OPTIONS cost 1 point, other methods 5). Default 900; 0 turns it off.
+   */
+  readonly pointsPerMinute?: number | undefined
+  /** Content-creating requests of one identity in any sliding minute; GitHub's limit and the default: 80. */
+  readonly contentCreatingPerMinute?: number | undefined
+  /** Content-creating requests of one identity in any sliding hour; GitHub's limit and the default: 500. */
+  readonly contentCreatingPerHour?: number | undefined
+  /**
+   * Requests of one identity in flight at once in this process. GitHub allows no more than 100 concurrent
+   * requests, shared by REST and GraphQL and every process of the app; the default, 50, leaves the other half
+   * to them.
+   */
+  readonly maxConcurrentRequests?: number | undefined
   /** Default `2022-11-28`. */
   readonly apiVersion?: string | undefined
   /**
@@ -74,6 +93,8 @@ export type RetryInput = GithubRequestError
  * @category models
  */
 export interface Credentials {
+  /** The accounting identity GitHub counts these requests against (`IdentityStore.app`, `.installation`). */
+  readonly identity: IdentityStore.Identity
   /** The whole header value, e.g. `Bearer <jwt>` or `token <token>`. */
   readonly authorization: (
     fresh: boolean
@@ -113,6 +134,12 @@ export interface Request {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Overrides the default idempotency of the method (minting a token is a POST that may be retried). */
   readonly idempotent?: boolean | undefined
+  /**
+   * Whether GitHub counts it as content-creating (spaced by `secondsBetweenWrites`, counted against the
+   * content-creating limits). Default: POST, PATCH and PUT are. A token mint or revoke is authentication
+   * traffic: pass `false`.
+   */
+  readonly contentCreating?: boolean | undefined
 }
 
 /**
@@ -134,7 +161,8 @@ export interface RateLimit {
   readonly limit: number
   readonly remaining: number
   readonly used: number
-  readonly resetAt: Date
+  /** `x-ratelimit-reset`; absent when the response carried the reading without it. */
+  readonly resetAt?: Date | undefined
 }
 
 /**
@@ -197,12 +225,13 @@ export interface Service {
     item: Schema.Schema<A, I, R>,
     options?: PaginateOptions
   ) => Stream.Stream<Page<A>, RequestError, R>
-  /** The rate-limit state last seen for a resource (default `core`). */
+  /** The rate-limit state last seen for a resource (default `core`) of this requester's identity. */
   readonly rateLimit: (resource?: string) => Effect.Effect<Option.Option<RateLimit>>
+  /** The accounting identity this requester acts as. */
+  readonly identity: IdentityStore.Identity
   /**
-   * A requester acting with these credentials. It shares the spacing gate and the secondary-rate-limit pause
-   * with this one; its primary rate-limit state is its own (kept per credentials object), as GitHub counts
-   * each token and the app JWT separately.
+   * A requester acting with these credentials. Spacing, budgets, pauses and primary readings are those of the
+   * credentials' identity, shared by every requester of the layer acting as it.
    */
   readonly withCredentials: (credentials: Credentials) => Service
 }
@@ -229,6 +258,10 @@ export const defaults: {
   readonly apiVersion: string
   readonly maxRateLimitWait: Duration.Duration
   readonly maxRedirects: number
+  readonly pointsPerMinute: number
+  readonly contentCreatingPerMinute: number
+  readonly contentCreatingPerHour: number
+  readonly maxConcurrentRequests: number
 } = internal.defaults
 
 /**
@@ -259,7 +292,8 @@ export const retrySchedule = (options?: {
 
 /**
  * Builds the requester on the `HttpClient` in context; fails with `InvalidArgument` naming a bad option.
- * Derived clients (`withCredentials`) share its spacing gate.
+ * Per-identity state lives in the `IdentityStore` in context, else in memory of this layer, shared by the
+ * requesters derived from it (`withCredentials`).
  *
  * @example
  * ```ts

@@ -5,10 +5,12 @@
  * @since 0.2.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { RateLimit } from "./HttpRequester.js"
+import * as internal from "./internal/identityStore.js"
 
 /**
  * An accounting identity as GitHub counts it: `app:<issuer>` for requests signed with the app's JWT, and
@@ -142,3 +144,18 @@ export interface Service {
  * @category tags
  */
 export class IdentityStore extends Context.Tag("@effect-github/app/IdentityStore")<IdentityStore, Service>() {}
+
+/**
+ * A store in this process's memory: what every `HttpRequester` layer builds for itself when none is in context.
+ * Provide one (`layerMemory`) to share it between several layers of one process.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const memory: Effect.Effect<Service> = Effect.sync(() => internal.serviceOf(new internal.MemoryIdentities()))
+
+/**
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<IdentityStore> = Layer.effect(IdentityStore, memory)

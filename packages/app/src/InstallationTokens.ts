@@ -363,7 +363,7 @@ export const make = (
           return current.authorization.token
         })
       return base.withCredentials({
-        ...Credentials.installation({ token, observeServerTime: auth.observeServerTime }),
+        ...Credentials.installation({ installationId, token, observeServerTime: auth.observeServerTime }),
         replicationLag: Effect.suspend(() => lagLeft(current?.mintedAt))
       })
     }

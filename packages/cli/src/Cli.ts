@@ -417,6 +417,7 @@ const revoke = Command.make(
       const value = yield* Option.match(token, { onNone: () => tokenFromStdin, onSome: Effect.succeed })
       const base = yield* HttpRequester.HttpRequester
       const requester = base.withCredentials({
+        identity: "token:revoke",
         authorization: () => Effect.succeed(Redacted.make(`token ${Redacted.value(value)}`)),
         shouldRefresh: () => false
       })

@@ -188,6 +188,7 @@ export const run: Effect.Effect<
   yield* tokens.revoke(authorization.token)
   const issued = (yield* sim.tokens).find((t) => Redacted.value(t.token) === Redacted.value(authorization.token))
   const refused = yield* requester.withCredentials({
+    identity: "token:revoked",
     authorization: () => Effect.succeed(Redacted.make(`token ${Redacted.value(authorization.token)}`)),
     shouldRefresh: () => false
   }).requestJson({ method: "GET", path: "/installation/repositories" }).pipe(Effect.flip, Effect.either)

@@ -6,6 +6,7 @@ import * as Redacted from "effect/Redacted"
 import type * as AppAuth from "../AppAuth.js"
 import { isJwtClaimRejection } from "../GithubError.js"
 import type * as HttpRequester from "../HttpRequester.js"
+import * as IdentityStore from "../IdentityStore.js"
 
 /** As the app: `Bearer <jwt>`, re-signed once when GitHub rejects the JWT's time claims. */
 export const app = (auth: AppAuth.Service): HttpRequester.Credentials => {
@@ -16,6 +17,7 @@ export const app = (auth: AppAuth.Service): HttpRequester.Credentials => {
     return last.header
   }
   return {
+    identity: IdentityStore.app(auth.issuer),
     authorization: (fresh) => Effect.map(fresh ? Effect.zipRight(auth.invalidate, auth.jwt) : auth.jwt, header),
     shouldRefresh: (error) => error.reason === "ClockSkew" || isJwtClaimRejection(error.githubMessage),
     observeServerTime: auth.observeServerTime
@@ -24,17 +26,25 @@ export const app = (auth: AppAuth.Service): HttpRequester.Credentials => {
 
 /** As an installation, with a token obtained (and refreshed) by `token`. */
 export const installation = (options: {
+  readonly installationId: number
   readonly token: (fresh: boolean) => Effect.Effect<Redacted.Redacted<string>, HttpRequester.RequestError>
   readonly observeServerTime?: ((serverTime: Date) => Effect.Effect<void>) | undefined
 }): HttpRequester.Credentials => ({
+  identity: IdentityStore.installation(options.installationId),
   authorization: (fresh) =>
     Effect.map(options.token(fresh), (token) => Redacted.make(`token ${Redacted.value(token)}`)),
   shouldRefresh: (error) => error.reason === "BadCredentials",
   observeServerTime: options.observeServerTime
 })
 
-/** A fixed token, e.g. one to revoke. */
-export const token = (value: Redacted.Redacted<string>): HttpRequester.Credentials => ({
+let anonymousTokens = 0
+
+/**
+ * A fixed token, e.g. one to revoke: it counts against its installation when that is known, else it is an
+ * identity of its own.
+ */
+export const token = (value: Redacted.Redacted<string>, installationId?: number): HttpRequester.Credentials => ({
+  identity: installationId === undefined ? `token:${++anonymousTokens}` : IdentityStore.installation(installationId),
   authorization: () => Effect.succeed(Redacted.make(`token ${Redacted.value(value)}`)),
   shouldRefresh: () => false
 })

@@ -42,12 +42,14 @@ import type {
   RetryInput,
   Service
 } from "../HttpRequester.js"
+import * as IdentityStore from "../IdentityStore.js"
 import * as FastDecode from "./fastDecode.js"
-import { Buckets, durationMillis, Gate, parseDate, parseRateLimit, seconds } from "./rateLimit.js"
+import { durationMillis, parseDate, parseRateLimit, pauseFor, seconds, untilReset } from "./rateLimit.js"
 import { type Reply, requestInfo, statusError, successBody } from "./response.js"
 import { defaultPolicyOptions, isRetryable, policy } from "./retry.js"
 import { fillRoute, isAllowedProtocol, nextLink, normalizeBaseUrl, queryString, resourceOf } from "./route.js"
 import { liveClock, timeoutFail } from "./timeout.js"
+import { type Accounting, laneOf, storeFailure, withTurn } from "./turn.js"
 
 /**
  * What a client may offer under `Symbol.for("@effect-github/HttpClient/executeWithin")` (the lean undici client
@@ -77,7 +79,11 @@ export const defaults = {
   secondsBetweenWrites: 1,
   apiVersion: "2022-11-28",
   maxRateLimitWait: Duration.minutes(15),
-  maxRedirects: 3
+  maxRedirects: 3,
+  pointsPerMinute: 900,
+  contentCreatingPerMinute: 80,
+  contentCreatingPerHour: 500,
+  maxConcurrentRequests: 50
 } as const
 
 /** @internal */
@@ -93,6 +99,10 @@ export interface Resolved {
   readonly writeGap: number
   readonly apiVersion: string
   readonly maxRateLimitWait: number
+  readonly pointsPerMinute: number
+  readonly contentCreatingPerMinute: number
+  readonly contentCreatingPerHour: number
+  readonly maxConcurrentRequests: number
 }
 
 const bad = (argument: string, description: string) => Either.left(new InvalidArgument({ argument, description }))
@@ -121,6 +131,13 @@ const secondsOption = (name: string, input: number | undefined, fallback: number
     : typeof input === "number" && Number.isFinite(input) && input >= 0
     ? Either.right(Math.round(input * 1000))
     : bad(name, "must be a number of seconds, 0 or more")
+
+const countOption = (name: string, input: number | undefined, fallback: number, min: number, max: number) =>
+  input === undefined
+    ? Either.right(fallback)
+    : Number.isInteger(input) && input >= min && input <= max
+    ? Either.right(input)
+    : bad(name, `must be a whole number from ${min} to ${max}, got ${input}`)
 
 // eslint-disable-next-line no-control-regex
 const headerUnsafe = /[\u0000-\u001f\u007f]/
@@ -164,6 +181,35 @@ export const resolveOptions = (options: Options = {}): Either.Either<Resolved, I
       defaults.secondsBetweenWrites
     )
     const retry = yield* retryOption(options.retry)
+    const unlimited = Number.MAX_SAFE_INTEGER
+    const pointsPerMinute = yield* countOption(
+      "pointsPerMinute",
+      options.pointsPerMinute,
+      defaults.pointsPerMinute,
+      0,
+      unlimited
+    )
+    const contentCreatingPerMinute = yield* countOption(
+      "contentCreatingPerMinute",
+      options.contentCreatingPerMinute,
+      defaults.contentCreatingPerMinute,
+      0,
+      unlimited
+    )
+    const contentCreatingPerHour = yield* countOption(
+      "contentCreatingPerHour",
+      options.contentCreatingPerHour,
+      defaults.contentCreatingPerHour,
+      0,
+      unlimited
+    )
+    const maxConcurrentRequests = yield* countOption(
+      "maxConcurrentRequests",
+      options.maxConcurrentRequests,
+      defaults.maxConcurrentRequests,
+      1,
+      unlimited
+    )
     return {
       baseUrl,
       origin: new URL(baseUrl).origin,
@@ -175,7 +221,11 @@ export const resolveOptions = (options: Options = {}): Either.Either<Resolved, I
       requestGap,
       writeGap,
       apiVersion,
-      maxRateLimitWait: durationMillis(maxRateLimitWait)
+      maxRateLimitWait: durationMillis(maxRateLimitWait),
+      pointsPerMinute,
+      contentCreatingPerMinute,
+      contentCreatingPerHour,
+      maxConcurrentRequests
     }
   })
 
@@ -200,8 +250,7 @@ interface Shared {
   readonly client: HttpClient.HttpClient
   readonly executeWithin: ExecuteWithin | undefined
   readonly baseRequest: HttpClientRequest.HttpClientRequest
-  readonly gate: Gate
-  readonly buckets: WeakMap<Credentials, Buckets>
+  readonly accounting: Accounting
   readonly decoders: WeakMap<object, Decoder>
   readonly arrayDecoders: WeakMap<object, Decoder>
 }
@@ -213,7 +262,8 @@ interface Prepared {
   readonly body: HttpBody.HttpBody | undefined
   readonly headers: Record<string, string> | undefined
   readonly idempotent: boolean
-  readonly write: boolean
+  readonly contentCreating: boolean
+  readonly points: number
   readonly resource: string
 }
 
@@ -230,12 +280,14 @@ const isLagRefusal = (error: RequestError): error is GithubUnauthorized | Github
 
 const withLagHint = (error: GithubUnauthorized | GithubForbidden): GithubUnauthorized | GithubForbidden => {
   const hint = "GitHub kept refusing a freshly minted installation token for the whole replication-lag window: " +
-    "either GitHub's replication is slower than usual (raise replicationLagWindow) or the token lacks access."
+    "either GitHub's replication is slower than usual (allow a longer replication-lag window) or the token lacks access."
   return error._tag === "GithubUnauthorized"
     ? new GithubUnauthorized({ ...error, hint })
     : new GithubForbidden({ ...error, hint })
 }
 const writes = new Set<Method>(["POST", "PATCH", "PUT", "DELETE"])
+const contentCreatingMethods = new Set<Method>(["POST", "PATCH", "PUT"])
+const onePoint = new Set<string>(["GET", "HEAD", "OPTIONS"])
 const redirects = new Set([301, 302, 307, 308])
 const retryInputTags = new Set([
   "GithubTransportError",
@@ -353,17 +405,30 @@ export const make = (options?: Options): Effect.Effect<Service, InvalidArgument,
         "user-agent": resolved.userAgent
       })
     )
+    const storeInContext = yield* Effect.serviceOption(IdentityStore.IdentityStore)
+    const store = Option.isSome(storeInContext) ? storeInContext.value : yield* IdentityStore.memory
     const shared: Shared = {
       options: resolved,
       client,
       executeWithin: executeWithinOf(given),
       baseRequest,
-      gate: new Gate(resolved.requestGap, resolved.writeGap),
-      buckets: new WeakMap(),
+      accounting: {
+        store,
+        limits: {
+          requestGap: resolved.requestGap,
+          writeGap: resolved.writeGap,
+          pointsPerMinute: resolved.pointsPerMinute,
+          contentPerMinute: resolved.contentCreatingPerMinute,
+          contentPerHour: resolved.contentCreatingPerHour
+        },
+        concurrency: resolved.maxConcurrentRequests,
+        maxRateLimitWait: resolved.maxRateLimitWait,
+        lanes: new Map()
+      },
       decoders: new WeakMap(),
       arrayDecoders: new WeakMap()
     }
-    return makeService(shared, undefined, new Buckets())
+    return makeService(shared, undefined)
   })
 
 /** A schema's decoders, built once: the fast path (when it can answer) and Schema's own. */
@@ -393,8 +458,13 @@ const cached = (cache: WeakMap<object, Decoder>, schema: Schema.Schema.Any, buil
   return decoder
 }
 
-const makeService = (shared: Shared, credentials: Credentials | undefined, buckets: Buckets): Service => {
-  const { gate, options } = shared
+/** The identity of requests sent without credentials (GitHub counts those per address). */
+const unauthenticated = "unauthenticated"
+
+const makeService = (shared: Shared, credentials: Credentials | undefined): Service => {
+  const { accounting, options } = shared
+  const { store } = accounting
+  const identity = credentials?.identity ?? unauthenticated
   const timeoutMillis = Duration.toMillis(options.timeout)
 
   const prepare = (request: Request, extraQuery?: Record<string, string>): Effect.Effect<Prepared, InvalidArgument> =>
@@ -408,6 +478,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
       }
       const method = request.method
       const write = writes.has(method)
+      const contentCreating = request.contentCreating ?? contentCreatingMethods.has(method)
       const prepared = (body: HttpBody.HttpBody | undefined): Prepared => ({
         method,
         route: request.path,
@@ -415,7 +486,8 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
         body,
         headers,
         idempotent: request.idempotent ?? !write,
-        write,
+        contentCreating,
+        points: onePoint.has(method) ? 1 : 5,
         resource: resourceOf(request.path)
       })
       if (request.body === undefined) return Effect.succeed(prepared(undefined))
@@ -427,47 +499,15 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
       )
     })
 
-  const blockedUntil = (p: Prepared): number => Math.max(gate.pausedUntil, buckets.blockedUntil(p.resource))
-
-  // Waits for a pause, an exhausted bucket and then for a spacing slot; `undefined` (one clock read) when none
-  // applies.
-  const enterWith = (p: Prepared, clock: Clock.Clock): Effect.Effect<void, GithubRateLimited> | undefined => {
-    const now = clock.unsafeCurrentTimeMillis()
-    const blocked = blockedUntil(p)
-    if (blocked > now) {
-      const wait = blocked - now
-      if (wait > options.maxRateLimitWait) {
-        const primary = buckets.blockedUntil(p.resource) >= gate.pausedUntil
-        const resetAt = buckets.get(p.resource)?.resetAt
-        return Effect.fail(
-          new GithubRateLimited({
-            method: p.method,
-            route: p.route,
-            kind: primary ? "primary" : "secondary",
-            retryAfter: Duration.millis(wait),
-            ...(primary ? { resource: p.resource } : {}),
-            ...(primary && resetAt !== undefined ? { resetAt } : {})
-          })
-        )
-      }
-      return Effect.logDebug(`GitHub ${p.method} ${p.route}: waiting ${seconds(wait)} for a rate limit`).pipe(
-        Effect.zipRight(Effect.sleep(Duration.millis(wait))),
-        Effect.zipRight(enter(p))
-      )
-    }
-    if (!gate.spaced) return undefined
-    const start = gate.reserve(now, p.write)
-    if (start <= now) return undefined
-    return Effect.sleep(Duration.millis(start - now)).pipe(
-      // a rate limit may have paused everything while this request waited for its slot
-      Effect.zipRight(
-        Effect.clockWith((clock) => blockedUntil(p) > clock.unsafeCurrentTimeMillis() ? enter(p) : Effect.void)
-      )
-    )
-  }
-
-  const enter = (p: Prepared): Effect.Effect<void, GithubRateLimited> =>
-    Effect.clockWith((clock) => enterWith(p, clock) ?? Effect.void)
+  const turn = <A, E>(p: Prepared, self: Effect.Effect<A, E>) =>
+    withTurn(accounting, {
+      identity,
+      method: p.method,
+      route: p.route,
+      points: p.points,
+      contentCreating: p.contentCreating,
+      resource: p.resource
+    }, self)
 
   const exchange = (
     p: Prepared,
@@ -516,19 +556,42 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
       )
   }
 
-  // Records what a GitHub response tells about rate limits and the server's clock.
+  // Records what a GitHub response tells about rate limits and the server's clock: the primary reading, and a
+  // pause of the whole identity for a rate-limit answer, whether or not the request will be retried.
   const observe = (reply: Reply, span: Tracer.Span | undefined, clock: Clock.Clock): Effect.Effect<void> => {
     const serverNow = parseDate(reply.headers.date)
     const rateLimit = parseRateLimit(reply.headers)
+    const localNow = clock.unsafeCurrentTimeMillis()
     span?.attribute("http.response.status_code", reply.status)
+    const effects: Array<Effect.Effect<void, IdentityStore.IdentityStoreError>> = []
     if (rateLimit !== undefined) {
-      buckets.record(rateLimit, serverNow, clock.unsafeCurrentTimeMillis())
+      const blockedUntil = rateLimit.remaining > 0
+        ? 0
+        : localNow + (rateLimit.resetAt === undefined ? 60_000 : untilReset(rateLimit.resetAt, serverNow, localNow))
+      effects.push(store.record(identity, rateLimit, blockedUntil))
       span?.attribute("github.ratelimit.remaining", rateLimit.remaining)
     }
+    const lane = laneOf(accounting, identity)
+    const limited = reply.status === 403 || reply.status === 429
+      ? statusError(reply, options.baseUrl, localNow)
+      : undefined
+    const pause = limited?._tag === "GithubRateLimited"
+      ? pauseFor(limited, reply.headers, serverNow, localNow, lane.secondaryStreak)
+      : undefined
+    if (pause !== undefined) {
+      if (pause.grew) lane.secondaryStreak++
+      effects.push(store.pause(identity, pause.until))
+    } else if (reply.status < 400 && lane.secondaryStreak > 0) {
+      lane.secondaryStreak = 0
+    }
     const observeServerTime = credentials?.observeServerTime
-    return serverNow === undefined || observeServerTime === undefined
+    if (serverNow !== undefined && observeServerTime !== undefined) effects.push(observeServerTime(new Date(serverNow)))
+    return effects.length === 0
       ? Effect.void
-      : observeServerTime(new Date(serverNow))
+      : Effect.catchAll(
+        Effect.all(effects, { discard: true }),
+        (error) => Effect.logWarning(`GitHub ${reply.method} ${reply.route}: ${error.message}`)
+      )
   }
 
   const follow = (
@@ -562,9 +625,9 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
       // Credentials go only to the base URL's origin; another host gets the request without them
       const sameOrigin = next.origin === options.origin
       const nextRequest = sameOrigin || p.headers === undefined ? p : { ...p, headers: withoutCredentials(p.headers) }
-      return observed.pipe(
-        Effect.zipRight(enter(p)),
-        Effect.zipRight(follow(nextRequest, next.href, sameOrigin ? authorization : undefined, hops + 1, span, clock))
+      return Effect.zipRight(
+        observed,
+        turn(p, follow(nextRequest, next.href, sameOrigin ? authorization : undefined, hops + 1, span, clock))
       )
     })
 
@@ -604,8 +667,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
             attributes: { "http.request.method": p.method, "http.route": p.route, "github.attempt": n }
           }, (span) => Effect.withParentSpan(settle(p, fresh, accept304, span, clock), span))
       )
-      const wait = enterWith(p, clock)
-      return wait === undefined ? settled : Effect.zipRight(wait, settled)
+      return turn(p, settled)
     })
 
   const retry = options.retry
@@ -656,11 +718,17 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
           retry.step(now, input, at.schedule === undefined ? retry.initial : at.schedule.state),
           ([state, , decision]): Effect.Effect<Received, RequestError> => {
             if (ScheduleDecision.isDone(decision)) return Effect.fail(error)
-            const wait = Math.max(0, Intervals.start(decision.intervals) - now)
+            // GitHub's waits are a floor under any schedule: the pause (and an exhausted bucket) hold back the next
+            // turn anyway; a 503's retry-after holds back this request
+            const floor = input._tag === "GithubServerError" && input.retryAfter !== undefined
+              ? Duration.toMillis(input.retryAfter)
+              : 0
+            const wait = Math.max(0, Intervals.start(decision.intervals) - now, floor)
             if (input._tag === "GithubRateLimited") {
-              if (wait > options.maxRateLimitWait) return Effect.fail(withWait(input, wait))
-              // a secondary limit is per app or user, not per bucket: hold back every request meanwhile
-              if (input.kind === "secondary") gate.pause(now + wait)
+              const github = input.retryAfter === undefined ? 0 : Duration.toMillis(input.retryAfter)
+              if (Math.max(wait, github) > options.maxRateLimitWait) {
+                return Effect.fail(withWait(input, Math.max(wait, github)))
+              }
             }
             const message = `GitHub ${p.method} ${p.route}: ${describe(input)}; attempt ${at.n + 1} in ${seconds(wait)}`
             return (input._tag === "GithubRateLimited" ? Effect.logWarning(message) : Effect.logDebug(message)).pipe(
@@ -767,15 +835,17 @@ const makeService = (shared: Shared, credentials: Credentials | undefined, bucke
     paginate: (request, item, pageOptions) =>
       Stream.mapConcatChunk(pages(request, item, pageOptions), (page) => Chunk.unsafeFromArray(page.items)),
     paginatePages: pages,
-    rateLimit: (resource = "core") => Effect.sync(() => Option.fromNullable(buckets.get(resource))),
-    withCredentials: (next) => {
-      let nextBuckets = shared.buckets.get(next)
-      if (nextBuckets === undefined) {
-        nextBuckets = new Buckets()
-        shared.buckets.set(next, nextBuckets)
-      }
-      return makeService(shared, next, nextBuckets)
-    }
+    rateLimit: (resource = "core") =>
+      Effect.catchAll(
+        store.reading(identity, resource),
+        (error) =>
+          Effect.as(
+            Effect.logWarning(storeFailure({ method: "GET", route: "rateLimit" })(error).message),
+            Option.none()
+          )
+      ),
+    identity,
+    withCredentials: (next) => makeService(shared, next)
   }
   return service
 }

@@ -1,6 +1,6 @@
 /**
- * Rate-limit bookkeeping: GitHub's `x-ratelimit-*` headers per credentials, and the spacing gate shared by every
- * client of one layer.
+ * Rate-limit bookkeeping: GitHub's `x-ratelimit-*` and `retry-after` headers, and how long they hold an identity
+ * back.
  */
 import * as Duration from "effect/Duration"
 import type { RateLimit } from "../HttpRequester.js"
@@ -51,15 +51,16 @@ const int = (value: string | undefined): number | undefined => {
 export const parseRateLimit = (headers: Readonly<Record<string, string | undefined>>): RateLimit | undefined => {
   const remaining = int(headers["x-ratelimit-remaining"])
   const reset = int(headers["x-ratelimit-reset"])
-  if (remaining === undefined || reset === undefined) return undefined
+  if (remaining === undefined) return undefined
   const limit = int(headers["x-ratelimit-limit"]) ?? remaining
-  return {
+  const reading = {
     resource: headers["x-ratelimit-resource"] ?? "core",
     limit,
     remaining,
-    used: int(headers["x-ratelimit-used"]) ?? limit - remaining,
-    resetAt: new Date(reset * 1000)
+    used: int(headers["x-ratelimit-used"]) ?? limit - remaining
   }
+  // a reading without its reset is still a reading (some proxies and GHES versions drop the header)
+  return reset === undefined ? reading : { ...reading, resetAt: new Date(reset * 1000) }
 }
 
 /**
@@ -70,66 +71,6 @@ export const parseRateLimit = (headers: Readonly<Record<string, string | undefin
  */
 export const untilReset = (resetAt: Date, serverNow: number | undefined, localNow: number): number =>
   Math.max(0, resetAt.getTime() - (serverNow ?? localNow)) + 1000
-
-interface Entry {
-  readonly rateLimit: RateLimit
-  /** Local time before which a request counting against this bucket would certainly be refused. */
-  readonly blockedUntil: number
-}
-
-/**
- * The last seen state of each rate-limit resource for one credentials identity.
- *
- * @internal
- */
-export class Buckets {
-  private readonly entries = new Map<string, Entry>()
-
-  record(rateLimit: RateLimit, serverNow: number | undefined, localNow: number): void {
-    const blockedUntil = rateLimit.remaining > 0 ? 0 : localNow + untilReset(rateLimit.resetAt, serverNow, localNow)
-    this.entries.set(rateLimit.resource, { rateLimit, blockedUntil })
-  }
-
-  get(resource: string): RateLimit | undefined {
-    return this.entries.get(resource)?.rateLimit
-  }
-
-  blockedUntil(resource: string): number {
-    return this.entries.get(resource)?.blockedUntil ?? 0
-  }
-}
-
-/**
- * Slots for request starts: at least `requestGap` ms between any two, `writeGap` ms between two writes, none
- * before `pausedUntil` (a secondary rate limit being waited out). Reserving is one synchronous step, so fibers
- * cannot interleave inside it and plain fields suffice; slots are handed out in arrival order.
- *
- * @internal
- */
-export class Gate {
-  nextRequestAt = 0
-  nextWriteAt = 0
-  pausedUntil = 0
-
-  constructor(readonly requestGap: number, readonly writeGap: number) {}
-
-  get spaced(): boolean {
-    return this.requestGap > 0 || this.writeGap > 0
-  }
-
-  /** Reserves the next slot at or after `now`; returns its start. */
-  reserve(now: number, write: boolean): number {
-    let start = Math.max(now, this.nextRequestAt, this.pausedUntil)
-    if (write) start = Math.max(start, this.nextWriteAt)
-    this.nextRequestAt = start + this.requestGap
-    if (write) this.nextWriteAt = start + this.writeGap
-    return start
-  }
-
-  pause(until: number): void {
-    if (until > this.pausedUntil) this.pausedUntil = until
-  }
-}
 
 /**
  * A wait for messages, never understated: tenths of a second below 10 s (a 1.2 s backoff must not read "2 s"),
@@ -144,4 +85,34 @@ export const seconds = (millis: number): string =>
 export const durationMillis = (duration: Duration.Duration): number => {
   const millis = Duration.toMillis(duration)
   return Number.isFinite(millis) ? millis : Number.POSITIVE_INFINITY
+}
+
+/** The least pause for a secondary limit GitHub gave no wait for (GitHub: "wait at least one minute"). */
+const secondaryFloor = 60_000
+/** Doubling stops here: an hour, the longest window GitHub counts in. */
+const secondaryCeiling = 3_600_000
+
+/**
+ * How long a rate-limit answer holds back its whole identity (epoch ms on the local clock), and whether the
+ * pause is one of the growing ones (a secondary limit without `retry-after` or reset). A primary limit without
+ * `retry-after` pauses nothing here: its exhausted bucket holds back the requests that count against it.
+ *
+ * @internal
+ */
+export const pauseFor = (
+  limited: { readonly kind: "primary" | "secondary" },
+  headers: Readonly<Record<string, string | undefined>>,
+  serverNow: number | undefined,
+  localNow: number,
+  streak: number
+): { readonly until: number; readonly grew: boolean } | undefined => {
+  const retryAfter = parseRetryAfter(headers["retry-after"], serverNow ?? localNow)
+  if (retryAfter !== undefined) return { until: localNow + retryAfter, grew: false }
+  if (limited.kind === "primary") return undefined
+  // GitHub: "if x-ratelimit-remaining is 0, wait until x-ratelimit-reset; otherwise at least one minute"
+  const reset = headers["x-ratelimit-remaining"] === "0" ? int(headers["x-ratelimit-reset"]) : undefined
+  if (reset !== undefined) {
+    return { until: localNow + untilReset(new Date(reset * 1000), serverNow, localNow), grew: false }
+  }
+  return { until: localNow + Math.min(secondaryCeiling, secondaryFloor * 2 ** streak), grew: true }
 }

@@ -95,6 +95,7 @@ const parseErrorBody = (text: string, contentType: string | undefined): ErrorBod
 }
 
 const secondaryMessage = /secondary rate limit|abuse detection/i
+const rateLimitMessage = /rate limit|abuse|too many requests/i
 
 /**
  * The typed error for a response that is not a success.
@@ -114,7 +115,11 @@ export const statusError = (reply: Reply, baseUrl: string, localNow: number): Gi
     const remaining = headers["x-ratelimit-remaining"]
     const retryAfterHeader = headers["retry-after"]
     const secondary = body.message !== undefined && secondaryMessage.test(body.message)
-    if (status === 429 || secondary || remaining === "0" || retryAfterHeader !== undefined) {
+    // the headers come with every answer: a 403 that says something else ("Resource not accessible by
+    // integration") is a refusal even when the bucket happens to be empty
+    const byHeaders = (remaining === "0" || retryAfterHeader !== undefined) &&
+      (body.message === undefined || rateLimitMessage.test(body.message))
+    if (status === 429 || secondary || byHeaders) {
       const serverNow = parseDate(headers.date)
       const reset = Number(headers["x-ratelimit-reset"])
       const resetAt = headers["x-ratelimit-reset"] !== undefined && Number.isInteger(reset)
@@ -132,7 +137,10 @@ export const statusError = (reply: Reply, baseUrl: string, localNow: number): Gi
       })
     }
   }
-  if (status >= 500) return new GithubServerError(info)
+  if (status >= 500) {
+    const retryAfter = parseRetryAfter(headers["retry-after"], parseDate(headers.date) ?? localNow)
+    return new GithubServerError(retryAfter === undefined ? info : { ...info, retryAfter: Duration.millis(retryAfter) })
+  }
   if (isHtml(contentType)) {
     return new GithubUnexpectedStatus({ ...info, contentType: contentType!, hint: htmlHint(baseUrl) })
   }
