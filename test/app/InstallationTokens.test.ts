@@ -84,14 +84,62 @@ describe("InstallationTokens", () => {
       assert.strictEqual(yield* sim.count(MINT), 2)
     }))
 
-  it.scoped("a failed mint is not cached", () =>
+  it.scoped("a mint refused for good (403 suspended) is remembered for the window: a storm of gets sends one POST", () =>
     Effect.gen(function*() {
       const { cache, sim } = yield* setup({}, { installations: [{ account: "sleepy", suspended: true }] })
-      const first = yield* Effect.flip(cache.get(1))
-      const second = yield* Effect.flip(cache.get(1))
-      assert.strictEqual(first._tag, "GithubForbidden")
-      assert.strictEqual(second._tag, "GithubForbidden")
+      const errors = yield* Effect.all(Array.from({ length: 20 }, () => Effect.flip(cache.get(1))))
+      assert.isTrue(errors.every((error) => error._tag === "GithubForbidden"))
+      assert.strictEqual(yield* sim.count(MINT), 1)
+      yield* TestClock.adjust("29 seconds")
+      assert.strictEqual((yield* Effect.flip(cache.get(1)))._tag, "GithubForbidden")
+      assert.strictEqual(yield* sim.count(MINT), 1)
+      // the window (default 30 s) is over: GitHub is asked again, and now it says yes
+      yield* sim.setSuspended(1, false)
+      yield* TestClock.adjust("2 seconds")
+      yield* cache.get(1)
       assert.strictEqual(yield* sim.count(MINT), 2)
+    }))
+
+  it.scoped("a gone installation (404) is remembered too; failedMintWindow 0 remembers nothing", () =>
+    Effect.gen(function*() {
+      const remembered = yield* setup()
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual((yield* Effect.flip(remembered.cache.get(404)))._tag, "GithubNotFound")
+      }
+      assert.strictEqual(yield* remembered.sim.count(MINT), 1)
+      const forgetful = yield* setup({ failedMintWindow: 0 })
+      for (let i = 0; i < 3; i++) {
+        assert.strictEqual((yield* Effect.flip(forgetful.cache.get(404)))._tag, "GithubNotFound")
+      }
+      assert.strictEqual(yield* forgetful.sim.count(MINT), 3)
+    }))
+
+  it.scoped("a failure that may pass (a 5xx) is not remembered", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup()
+      yield* sim.fault("POST /app/installations/{installation_id}/access_tokens", Fault.status(422), { times: 1 })
+      assert.strictEqual((yield* Effect.flip(cache.get(1)))._tag, "GithubValidationFailed")
+      yield* cache.get(1)
+      assert.strictEqual(yield* sim.count(MINT), 2)
+    }))
+
+  it.scoped("token lifetimes are read on GitHub's clock: with the host 15 minutes slow, no expired token is served", () =>
+    Effect.gen(function*() {
+      // GitHub 15 minutes ahead: `expires_at` reads 75 minutes on our clock, but the token ends at our minute 60,
+      // so it is good until our minute 55 (the local reading would serve it until 70, 10 minutes past its end)
+      const { cache, sim } = yield* setup({ refreshMargin: "5 minutes" }, { skew: "15 minutes" })
+      const first = yield* cache.get(1)
+      yield* TestClock.adjust("54 minutes")
+      assert.isTrue(same((yield* cache.get(1)).token, first.token))
+      yield* TestClock.adjust("2 minutes")
+      const second = yield* cache.get(1)
+      assert.isFalse(same(second.token, first.token))
+      yield* TestClock.adjust("5 minutes")
+      assert.isFalse((yield* sim.activeTokens).some((t) => same(t.token, first.token)))
+      // (the first POST's JWT, signed before GitHub's clock was known, was refused and re-signed: count tokens)
+      assert.strictEqual((yield* sim.tokens).length, 2)
+      // and the one served is active at GitHub
+      assert.isTrue((yield* sim.activeTokens).some((t) => same(t.token, second.token)))
     }))
 
   it.scoped("the cache is bounded: the least recently used token goes first", () =>
@@ -111,6 +159,8 @@ describe("InstallationTokens", () => {
       const { cache, sim } = yield* setup({ proactiveRefresh: "1 minute", refreshMargin: "5 minutes" })
       const refreshesBefore = (yield* Metric.value(InstallationTokens.metrics.refreshes)).count
       const first = yield* cache.get(1)
+      // read again after its mint: a token in use
+      yield* cache.get(1)
       // Good until minute 55; the pass at minute 54 sees it within two intervals and renews it.
       yield* TestClock.adjust("54 minutes")
       // The background mint's reply is read on the event loop: let it land before looking.
@@ -120,6 +170,38 @@ describe("InstallationTokens", () => {
       assert.isFalse(same(renewed.token, first.token))
       assert.strictEqual(yield* sim.count(MINT), 2)
       assert.strictEqual((yield* Metric.value(InstallationTokens.metrics.refreshes)).count, refreshesBefore + 1)
+    }))
+
+  it.scoped("a failed background refresh keeps the valid token, and the next pass tries again", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup({ proactiveRefresh: "1 minute", refreshMargin: "5 minutes" })
+      const first = yield* cache.get(1)
+      yield* cache.get(1)
+      yield* sim.fault(MINT, Fault.status(403, { message: "GitHub is having a bad day" }), { times: 1 })
+      // good until minute 55: the pass at minute 53 tries (and is refused), the one at minute 54 renews
+      yield* TestClock.adjust("53 minutes")
+      yield* settle(sim.count(MINT), (n) => n >= 2)
+      yield* settle(Effect.void, () => false)
+      const during = yield* cache.get(1)
+      assert.isTrue(same(during.token, first.token))
+      assert.strictEqual(yield* sim.count(MINT), 2)
+      yield* TestClock.adjust("1 minute")
+      yield* settle(sim.count(MINT), (n) => n >= 3)
+      yield* settle(Effect.void, () => false)
+      const renewed = yield* cache.get(1)
+      assert.isFalse(same(renewed.token, first.token))
+      assert.strictEqual(yield* sim.count(MINT), 3)
+    }))
+
+  it.scoped("proactive refresh renews only tokens read since their last mint: one token asked for once is one POST", () =>
+    Effect.gen(function*() {
+      const { cache, sim } = yield* setup({ proactiveRefresh: true })
+      yield* cache.get(1)
+      for (let step = 0; step < 30; step++) {
+        yield* TestClock.adjust("10 minutes")
+        yield* settle(Effect.void, () => false)
+      }
+      assert.strictEqual(yield* sim.count(MINT), 1)
     }))
 
   it.scoped("metrics count hits, misses and mints", () =>
@@ -166,6 +248,8 @@ describe("InstallationTokens", () => {
         const fiber = yield* Effect.fork(
           cache.requester(1).requestJson({ method: "GET", path: "/installation/repositories" })
         )
+        // the mint's reply is read on the event loop: the first GET goes out before the clock moves
+        yield* settle(sim.count("GET /installation/repositories"), (n) => n >= 1)
         yield* TestClock.adjust("3 seconds")
         const reply = yield* Fiber.join(fiber)
         assert.strictEqual(reply.status, 200)
@@ -180,7 +264,11 @@ describe("InstallationTokens", () => {
         const fiber = yield* Effect.fork(
           Effect.flip(cache.requester(1).requestJson({ method: "GET", path: "/installation/repositories" }))
         )
-        for (let second = 0; second < 10; second++) yield* TestClock.adjust("1 second")
+        for (let second = 0; second < 10; second++) {
+          yield* TestClock.adjust("1 second")
+          // the simulator's replies are read on the event loop: let each land before the clock moves on
+          yield* settle(Effect.void, () => false)
+        }
         const error = yield* Fiber.join(fiber)
         assert.strictEqual(error._tag, "GithubUnauthorized")
         assert.include(error.message, "replicat")
@@ -215,6 +303,18 @@ describe("InstallationTokens", () => {
         assert.isTrue(issued.find((t) => same(t.token, token.token))!.revoked)
         const next = yield* cache.get(1)
         assert.isFalse(same(next.token, token.token))
+      }))
+
+    it.scoped("a failed revoke still drops the token from the cache, and returns the error", () =>
+      Effect.gen(function*() {
+        const { cache, sim } = yield* setup()
+        const token = yield* cache.get(1)
+        yield* sim.fault("DELETE /installation/token", Fault.status(403), { times: 1 })
+        const error = yield* Effect.flip(cache.revoke(token.token))
+        assert.strictEqual(error._tag, "GithubForbidden")
+        const next = yield* cache.get(1)
+        assert.isFalse(same(next.token, token.token))
+        assert.strictEqual(yield* sim.count(MINT), 2)
       }))
 
     it.scoped("a scoped token is revoked when its scope closes", () =>

@@ -27,13 +27,27 @@ describe("github-app jwt", () => {
       assertNoKey(result, sim.app.privateKey)
     }))
 
-  it.scopedLive("defaults to 600 s and refuses more (exit 2)", () =>
+  it.scopedLive("signs on GitHub's clock: with GitHub 20 minutes ahead, the JWT is valid at GitHub's now", () =>
+    Effect.gen(function*() {
+      const { env, sim } = yield* startSimulator({ skew: "20 minutes" })
+      const result = yield* runCli(["jwt"], { env })
+      assert.strictEqual(result.code, 0)
+      // checked at GitHub's clock (20 minutes after ours): a JWT signed on the local clock expired 15 minutes ago
+      yield* Effect.promise(async () =>
+        jwtVerify(result.stdout, await importSPKI(sim.app.publicKey, "RS256"), {
+          algorithms: ["RS256"],
+          currentDate: new Date(Date.now() + 20 * 60_000)
+        })
+      )
+    }))
+
+  it.scopedLive("defaults to 300 s, as the library, and refuses more than 600 (exit 2)", () =>
     Effect.gen(function*() {
       const { env } = yield* startSimulator()
       const ok = yield* runCli(["jwt"], { env })
       assert.strictEqual(ok.code, 0)
       const claims = JSON.parse(Buffer.from(ok.stdout.split(".")[1]!, "base64url").toString())
-      assert.strictEqual(claims.exp - claims.iat, 660)
+      assert.strictEqual(claims.exp - claims.iat, 360)
       const tooLong = yield* runCli(["jwt", "--expiration", "601"], { env })
       assert.strictEqual(tooLong.code, 2)
       assert.strictEqual(tooLong.stdout, "")
@@ -89,14 +103,17 @@ describe("github-app installations", () => {
       assert.match(lines[3]!, /^3 +octo-enterprise +Enterprise +all +active$/)
       assert.strictEqual(lines.filter((line) => /^\d+ +\S+ +(Organization|User|Enterprise) /.test(line)).length, 35)
       assert.strictEqual(lines.at(-1), "35 installations")
-      assert.strictEqual(yield* sim.count("GET /app/installations"), 2) // 30 per page
+      assert.strictEqual(yield* sim.count("GET /app/installations"), 1) // 100 per page
+      const paged = yield* runCli(["installations", "--per-page", "10"], { env })
+      assert.strictEqual(paged.stdout, result.stdout)
+      assert.strictEqual(yield* sim.count("GET /app/installations"), 5)
       assert.strictEqual(result.stderrRaw, "") // stderr is not a terminal: no progress line
     }))
 
   it.scopedLive("--ndjson prints one object per line; --json a JSON array; a terminal gets a progress line", () =>
     Effect.gen(function*() {
       const { env } = yield* startSimulator({ installationCount: 32 })
-      const ndjson = yield* runCli(["installations", "--ndjson"], { env, stderrIsTTY: true })
+      const ndjson = yield* runCli(["installations", "--ndjson", "--per-page", "30"], { env, stderrIsTTY: true })
       assert.strictEqual(ndjson.code, 0)
       const objects = ndjson.stdout.split("\n").map((line) => JSON.parse(line))
       assert.deepStrictEqual(objects.map((o) => o.id), Array.from({ length: 35 }, (_, i) => i + 1))

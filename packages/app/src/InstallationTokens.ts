@@ -1,15 +1,15 @@
 /**
  * Installation access tokens: minted once per scope, shared by concurrent callers, reused until shortly before
- * they expire, refreshed in the background on request, and revocable.
+ * they expire on GitHub's clock, refreshed in the background on request, and revocable. With a
+ * `TokenStore.TokenStore` in context, a miss asks that shared store before minting.
  *
  * @since 0.1.0
  */
-import * as Cache from "effect/Cache"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import { identity } from "effect/Function"
@@ -26,7 +26,9 @@ import * as HttpRequester from "./HttpRequester.js"
 import { InstallationAuthorization } from "./InstallationAuthorization.js"
 import * as Credentials from "./internal/credentials.js"
 import { nativeTracer } from "./internal/httpRequester.js"
+import * as Sync from "./internal/tokensSync.js"
 import * as Validate from "./internal/validate.js"
+import * as TokenStore from "./TokenStore.js"
 
 /**
  * What a token may do: fewer permissions and fewer repositories than the installation has. Empty means all of
@@ -61,6 +63,12 @@ export interface Options {
    * token); requests are retried with backoff within this window. Default 5 s.
    */
   readonly replicationLagWindow?: Duration.DurationInput | undefined
+  /**
+   * How long a mint GitHub refused for a lasting reason (403: suspended; 404: uninstalled) is remembered: within
+   * it, a `get` for the same installation and scope fails with the same error without a request. Default 30 s;
+   * 0 remembers nothing. Timeouts, 5xx and rate limits are never remembered.
+   */
+  readonly failedMintWindow?: Duration.DurationInput | undefined
 }
 
 /**
@@ -131,18 +139,33 @@ interface Flight {
 
 interface Entry {
   readonly authorization: InstallationAuthorization
-  /** When the entry stops being served (epoch ms): `expires_at` minus the margin. */
+  /** When the entry stops being served (epoch ms, local clock): `expires_at` on GitHub's clock minus the margin. */
   readonly goodUntil: number
   readonly mintedAt: number
-  readonly timeToLive: Duration.Duration
+  /** Read since it was minted: only such entries are renewed in the background. */
+  used: boolean
+}
+
+interface Failure {
+  readonly error: HttpRequester.RequestError
+  /** Until when (epoch ms, local clock) a miss answers with this error instead of a POST. */
+  readonly until: number
 }
 
 const defaults = {
   refreshMargin: Duration.minutes(5),
   capacity: 15_000,
   refreshInterval: Duration.seconds(30),
-  replicationLagWindow: Duration.seconds(5)
+  replicationLagWindow: Duration.seconds(5),
+  failedMintWindow: Duration.seconds(30),
+  // how long a TokenStore lock for one mint lives, should its holder die: the requester's timeouts and retries
+  // for one POST stay well inside it
+  storeMintTimeout: 60_000
 } as const
+
+/** A refusal that names the installation (suspended, gone): the same answer comes back for a while. */
+const isLasting = (error: HttpRequester.RequestError): boolean =>
+  error._tag === "GithubForbidden" || error._tag === "GithubNotFound"
 
 /**
  * @since 0.1.0
@@ -154,11 +177,15 @@ export const make = (
   Effect.gen(function*() {
     const auth = yield* AppAuth.AppAuth
     const base = yield* HttpRequester.HttpRequester
-    const margin = yield* duration("refreshMargin", options.refreshMargin, defaults.refreshMargin)
+    const store = yield* Effect.serviceOption(TokenStore.TokenStore)
+    const margin = Duration.toMillis(yield* duration("refreshMargin", options.refreshMargin, defaults.refreshMargin))
     const lagWindow = yield* duration(
       "replicationLagWindow",
       options.replicationLagWindow,
       defaults.replicationLagWindow
+    )
+    const failedMintWindow = Duration.toMillis(
+      yield* duration("failedMintWindow", options.failedMintWindow, defaults.failedMintWindow)
     )
     const capacity = options.capacity ?? defaults.capacity
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
@@ -179,7 +206,7 @@ export const make = (
 
     const countMint = Metric.increment(metrics.mints)
 
-    const mintKey = (key: Key): Effect.Effect<InstallationAuthorization, HttpRequester.RequestError> =>
+    const post = (key: Key): Effect.Effect<InstallationAuthorization, HttpRequester.RequestError> =>
       appRequester.request(
         {
           method: "POST",
@@ -208,47 +235,111 @@ export const make = (
             // Effect's built-in tracer exports nothing: skip the span's cost (a stack trace per mint) unless a real
             // tracer is installed
             tracer === nativeTracer() ? mint : Effect.withSpan(mint, "InstallationTokens.mint", {
+              // shared by its callers, it is no caller's child
+              root: true,
               attributes: { "github.installation_id": key.installationId }
             })
           )
       )
 
-    const cache = yield* Cache.makeWith({
-      capacity,
-      lookup: (encoded: string) =>
-        Effect.flatMap(mintKey(decodeKey(encoded)), (authorization) =>
-          Effect.clockWith((clock) => {
+    // With a shared store, a miss asks it first: one mint per key for every process sharing it. The store is a
+    // cache: when it cannot be reached, the token is minted here (or the one it minted is kept) and a warning
+    // logged, so a store outage never fails a caller that GitHub would have served.
+    const mintKey = (encoded: string, key: Key): Effect.Effect<InstallationAuthorization, HttpRequester.RequestError> =>
+      Option.isNone(store) ? post(key) : Effect.suspend(() => {
+        let minted: InstallationAuthorization | undefined
+        return Effect.flatMap(
+          Effect.zipWith(Clock.currentTimeMillis, auth.clockOffset, (now, offset) => now + offset + margin),
+          (goodAfter) =>
+            store.value.getOrMint(
+              encoded,
+              { goodAfter, mintTimeout: defaults.storeMintTimeout },
+              Effect.tap(post(key), (authorization) => {
+                minted = authorization
+              })
+            )
+        ).pipe(
+          Effect.catchTag("TokenStoreError", (error) =>
+            Effect.zipRight(
+              Effect.logWarning("The token store failed; minting in this process", error.message),
+              minted !== undefined ? Effect.succeed(minted) : post(key)
+            ))
+        )
+      })
+
+    const forget = (key: string): Effect.Effect<void> =>
+      Option.isNone(store) ? Effect.void : store.value.remove(key).pipe(
+        Effect.catchAll((error) => Effect.logWarning("The token store could not forget a token", error.message))
+      )
+
+    // The cache: a Map in least-recently-used order (a hit moves its key to the end), read synchronously.
+    const entries = new Map<string, Entry>()
+    const failures = new Map<string, Failure>()
+
+    const store_ = (key: string, entry: Entry) => {
+      entries.delete(key)
+      entries.set(key, entry)
+      failures.delete(key)
+      if (entries.size > capacity) entries.delete(entries.keys().next().value!)
+    }
+
+    /** The fresh entry of a key at `now` (marking it used), or undefined. */
+    const fresh = (key: string, now: number): Entry | undefined => {
+      const entry = entries.get(key)
+      if (entry === undefined) return undefined
+      if (now >= entry.goodUntil) {
+        entries.delete(key)
+        return undefined
+      }
+      entry.used = true
+      if (entries.size > 1) {
+        entries.delete(key)
+        entries.set(key, entry)
+      }
+      return entry
+    }
+
+    // Mints and stores: the token is good until `expires_at`, read on GitHub's clock (the offset AppAuth learned
+    // from `date`, the mint's own response included), minus the margin. A refusal that will be repeated is
+    // remembered for a while; anything else (a timeout, a 5xx) is not.
+    const mintEntry = (encoded: string): Effect.Effect<Entry, HttpRequester.RequestError> =>
+      Effect.flatMap(
+        Effect.exit(mintKey(encoded, decodeKey(encoded))),
+        (exit) =>
+          Effect.clockWith((clock): Effect.Effect<Entry, HttpRequester.RequestError> => {
             const now = clock.unsafeCurrentTimeMillis()
-            const goodUntil = authorization.expires_at.getTime() - Duration.toMillis(margin)
-            return Effect.succeed<Entry>({
-              authorization,
-              goodUntil,
-              mintedAt: now,
-              // Cache keeps serving an entry while now <= creation + ttl; the token stops being good at goodUntil.
-              timeToLive: Duration.millis(Math.max(0, goodUntil - now - 1))
+            if (exit._tag === "Failure") {
+              const error = Cause.failureOption(exit.cause)
+              if (failedMintWindow > 0 && Option.isSome(error) && isLasting(error.value)) {
+                failures.set(encoded, { error: error.value, until: now + failedMintWindow })
+              }
+              return Effect.failCause(exit.cause)
+            }
+            return Effect.map(auth.clockOffset, (offset) => {
+              const authorization = exit.value
+              const entry: Entry = {
+                authorization,
+                goodUntil: authorization.expires_at.getTime() - offset - margin,
+                mintedAt: now,
+                used: false
+              }
+              // a token already inside the margin (a tiny lifetime) is handed to its callers but not kept
+              if (entry.goodUntil > now) store_(encoded, entry)
+              return entry
             })
-          })),
-      timeToLive: (exit) => exit._tag === "Success" ? exit.value.timeToLive : Duration.zero
-    })
+          })
+      )
 
     const keyOf = (installationId: number, scope: TokenScope | undefined): Effect.Effect<string, InvalidArgument> => {
       const whole = wholeInstallationKey(installationId, scope)
       return whole !== undefined ? Effect.succeed(whole) : Effect.map(normalize(installationId, scope), encodeKey)
     }
 
-    // A miss is looked up in a fiber of the layer's scope that callers only await, so interrupting one caller does
-    // not interrupt the mint under the others (Cache would: its lookup runs in the first caller's fiber); the
-    // mint is aborted when its last caller goes away, so nothing outlives the callers, and no entry is left.
+    // A miss is minted in a fiber of the layer's scope that callers only await, so interrupting one caller does
+    // not interrupt the mint under the others; the mint is aborted when its last caller goes away, so nothing
+    // outlives the callers, and no entry is left.
     const mints = yield* FiberSet.make<Entry, HttpRequester.RequestError>()
     const flights = new Map<string, Flight>()
-
-    const lookup = (key: string): Effect.Effect<Entry, HttpRequester.RequestError> =>
-      cache.getEither(key).pipe(
-        Effect.tap((result) => Metric.increment(Either.isLeft(result) ? metrics.hits : metrics.misses)),
-        // A failed mint must not be served again, not even within the millisecond of its zero time-to-live.
-        Effect.tapError(() => cache.invalidate(key)),
-        Effect.map(Either.merge)
-      )
 
     // Finds the key's flight or starts one, in the same step (Effect.forkIn could yield before the flight is
     // registered, and a caller arriving then would start a second one). The mint fiber is run as a fork would be:
@@ -262,7 +353,7 @@ export const make = (
             return existing
           }
           // started from the caller's uninterruptible region, it would inherit it
-          const current: Flight = { fiber: Runtime.runFork(runtime)(Effect.interruptible(lookup(key))), waiters: 1 }
+          const current: Flight = { fiber: Runtime.runFork(runtime)(Effect.interruptible(mintEntry(key))), waiters: 1 }
           flights.set(key, current)
           // the fiber may already be done (it runs at once, up to its first wait): then this drops it at once
           current.fiber.addObserver(() => flights.get(key) === current && flights.delete(key))
@@ -284,14 +375,24 @@ export const make = (
       )
 
     const countHit = Metric.increment(metrics.hits)
+    const countMiss = Metric.increment(metrics.misses)
     const authorizationOf = (e: Entry) => e.authorization
 
-    // the hot path: a complete, unexpired entry, with no fiber; anything else (absent, pending, failed) flies
+    const miss = (key: string, now: number): Effect.Effect<Entry, HttpRequester.RequestError> => {
+      const failure = failures.get(key)
+      if (failure !== undefined) {
+        if (now < failure.until) return Effect.zipRight(countHit, Effect.fail(failure.error))
+        failures.delete(key)
+      }
+      return Effect.zipRight(countMiss, flight(key))
+    }
+
+    // the hot path: a fresh entry, read synchronously, with no fiber; anything else flies
     const entryOf = <A>(key: string, f: (e: Entry) => A): Effect.Effect<A, HttpRequester.RequestError> =>
-      Effect.matchEffect(cache.getOptionComplete(key), {
-        // a failed entry (about to be dropped) is a miss too
-        onFailure: () => Effect.map(flight(key), f),
-        onSuccess: (cached) => Option.isNone(cached) ? Effect.map(flight(key), f) : Effect.as(countHit, f(cached.value))
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const hit = fresh(key, now)
+        return hit !== undefined ? Effect.as(countHit, f(hit)) : Effect.map(miss(key, now), f)
       })
 
     const entryWith = <A>(
@@ -311,30 +412,42 @@ export const make = (
 
     const get: Service["get"] = (installationId, scope) => entryWith(installationId, scope, authorizationOf)
 
-    const mint: Service["mint"] = (installationId, scope) => Effect.flatMap(normalize(installationId, scope), mintKey)
+    const mint: Service["mint"] = (installationId, scope) =>
+      Effect.flatMap(normalize(installationId, scope), (key) => post(key))
+
+    const drop = (key: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        entries.delete(key)
+        failures.delete(key)
+        return forget(key)
+      })
 
     const invalidate: Service["invalidate"] = (installationId, scope) =>
-      Effect.flatMap(keyOf(installationId, scope), (key) => cache.invalidate(key))
+      Effect.flatMap(keyOf(installationId, scope), drop)
 
     const invalidateToken = (token: Redacted.Redacted<string>) =>
-      Effect.flatMap(cache.entries, (entries) =>
-        Effect.forEach(
-          entries,
-          ([key, value]) =>
-            Redacted.value(value.authorization.token) === Redacted.value(token) ? cache.invalidate(key) : Effect.void,
-          { discard: true }
-        ))
+      Effect.suspend(() => {
+        const keys: Array<string> = []
+        for (const [key, value] of entries) {
+          if (Redacted.value(value.authorization.token) === Redacted.value(token)) keys.push(key)
+        }
+        return Effect.forEach(keys, drop, { discard: true })
+      })
 
+    // The token is dropped first, whatever GitHub answers: the caller meant to kill it, and a failed DELETE (its
+    // error still returned) must not leave `get` serving it.
     const revoke: Service["revoke"] = (token) =>
-      base.withCredentials({
-        ...Credentials.token(token),
-        // a 401 for a token minted a moment ago is replication lag: repeat the DELETE (GitHub refused it unseen)
-        replicationLag: Effect.suspend(() => lagLeft(mintedAt.get(token)))
-      }).requestJson({ method: "DELETE", path: "/installation/token" })
-        .pipe(
-          Effect.zipRight(invalidateToken(token)),
-          Effect.withSpan("InstallationTokens.revoke")
-        )
+      invalidateToken(token).pipe(
+        Effect.zipRight(
+          base.withCredentials({
+            ...Credentials.token(token),
+            // a 401 for a token minted a moment ago is replication lag: repeat the DELETE (GitHub refused it unseen)
+            replicationLag: Effect.suspend(() => lagLeft(mintedAt.get(token)))
+          }).requestJson({ method: "DELETE", path: "/installation/token" })
+        ),
+        Effect.asVoid,
+        Effect.withSpan("InstallationTokens.revoke")
+      )
 
     // Like acquireRelease, but the mint stays interruptible (acquireRelease would make a caller's interruption, or
     // its scope's closing, wait out the mint's timeouts and retries); a token received is revoked with the scope.
@@ -369,31 +482,46 @@ export const make = (
     }
 
     if (options.proactiveRefresh !== undefined && options.proactiveRefresh !== false) {
-      const interval = yield* duration(
-        "proactiveRefresh",
-        options.proactiveRefresh === true ? undefined : options.proactiveRefresh,
-        defaults.refreshInterval
+      const interval = Duration.toMillis(
+        yield* duration(
+          "proactiveRefresh",
+          options.proactiveRefresh === true ? undefined : options.proactiveRefresh,
+          defaults.refreshInterval
+        )
       )
-      // Renew every entry that would fall inside the margin before the next pass, so readers never see a miss.
-      const pass = Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const entries = yield* cache.entries
-        yield* Effect.forEach(
-          entries,
-          ([key, value]) =>
-            value.goodUntil - now <= 2 * Duration.toMillis(interval)
-              ? cache.refresh(key).pipe(
-                Effect.zipRight(Metric.increment(metrics.refreshes)),
-                Effect.catchAll((error) => Effect.logWarning("Background token refresh failed", error.message))
-              )
-              : Effect.void,
+      // Renews the entries read since their mint that would fall inside the margin before the next pass, so their
+      // readers never see a miss; an entry nobody read is left to expire (nothing is minted for keys nobody asks
+      // for). A failed renewal leaves the entry as it was, still good, and the next pass tries again.
+      const pass = Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const due: Array<string> = []
+        for (const [key, value] of entries) {
+          if (now >= value.goodUntil) entries.delete(key)
+          else if (value.used && value.goodUntil - now <= 2 * interval) due.push(key)
+        }
+        return Effect.forEach(
+          due,
+          (key) =>
+            flight(key).pipe(
+              Effect.zipRight(Metric.increment(metrics.refreshes)),
+              Effect.catchAll((error) => Effect.logWarning("Background token refresh failed", error.message))
+            ),
           { concurrency: 8, discard: true }
         )
       })
       yield* Effect.forkScoped(Effect.repeat(pass, Schedule.spaced(interval)).pipe(Effect.delay(interval)))
     }
 
-    return InstallationTokens.of({ get, mint, invalidate, revoke, scoped, requester })
+    const service = InstallationTokens.of({ get, mint, invalidate, revoke, scoped, requester })
+    // the Promise facade's path to a hit without a fiber
+    Sync.register(service, (installationId, scope, now) => {
+      const key = wholeInstallationKey(installationId, scope)
+      const hit = key === undefined ? undefined : fresh(key, now)
+      if (hit === undefined) return undefined
+      metrics.hits.unsafeUpdate(1, [])
+      return hit.authorization
+    })
+    return service
   })
 
 /**

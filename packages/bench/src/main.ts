@@ -192,7 +192,7 @@ const machine = () => ({
 })
 
 const buildOurs = () => {
-  if (!runners.includes("ours") || flag("no-build")) return
+  if ((!runners.includes("ours") && !runners.includes("ours-promise")) || flag("no-build")) return
   // The runner imports @effect-github/app and /node as users do, from their built dist.
   console.log("building packages/app and packages/node (tsc -b) for the ours runner ...")
   const tsc = path.join(repoRoot, "node_modules/typescript/bin/tsc")

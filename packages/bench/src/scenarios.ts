@@ -7,10 +7,10 @@
 import * as crypto from "node:crypto"
 
 /** @since 0.1.0 */
-export type RunnerName = "floor" | "octokit" | "ours"
+export type RunnerName = "floor" | "octokit" | "ours" | "ours-promise"
 
 /** @since 0.1.0 */
-export const runnerNames: ReadonlyArray<RunnerName> = ["floor", "octokit", "ours"]
+export const runnerNames: ReadonlyArray<RunnerName> = ["floor", "octokit", "ours", "ours-promise"]
 
 /** @since 0.1.0 */
 export type ScenarioId = "S1" | "S2" | "S3" | "S4" | "S5"

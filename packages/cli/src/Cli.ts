@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import * as AppAuth from "@effect-github/app/AppAuth"
 import { PrivateKeyError } from "@effect-github/app/GithubError"
 import * as HttpRequester from "@effect-github/app/HttpRequester"
 import type { InstallationAuthorization } from "@effect-github/app/InstallationAuthorization"
@@ -142,8 +143,8 @@ const jwt = Command.make(
   {
     credentials,
     expiration: Options.integer("expiration").pipe(
-      Options.withDefault(600),
-      Options.withDescription("Lifetime in seconds, 15 to 600 (GitHub's maximum is 10 minutes).")
+      Options.withDefault(300),
+      Options.withDescription("Lifetime in seconds, 15 to 600 (default 300, as the library; GitHub allows 10 minutes).")
     )
   },
   ({ credentials, expiration }) =>
@@ -151,8 +152,12 @@ const jwt = Command.make(
       credentials,
       Effect.gen(function*() {
         const github = yield* Integration.Integration
+        const auth = yield* AppAuth.AppAuth
+        // Signed on GitHub's clock when it can be learned: one cheap request's `date` tells it (a JWT GitHub
+        // refuses for its clock is re-signed on the way); unreachable, the JWT is signed on the local clock.
+        yield* Effect.ignore(github.requester.requestJson({ method: "GET", path: "/app" }))
         const token = yield* github.createJwt(Duration.seconds(expiration))
-        const now = yield* Clock.currentTimeMillis
+        const now = (yield* Clock.currentTimeMillis) + (yield* auth.clockOffset)
         yield* Console.log(Redacted.value(token))
         yield* Console.error(`App JWT, expires ${new Date(now + expiration * 1000).toISOString()} (in ${expiration} s)`)
       })
@@ -179,12 +184,16 @@ const installations = Command.make(
   "installations",
   {
     credentials,
+    perPage: Options.integer("per-page").pipe(
+      Options.withDefault(100),
+      Options.withDescription("Installations per request, 1 to 100 (default 100, GitHub's maximum).")
+    ),
     json: Options.boolean("json").pipe(Options.withDescription("Print a JSON array (streamed as pages arrive).")),
     ndjson: Options.boolean("ndjson").pipe(
       Options.withDescription("Print one JSON object per line, each as soon as its page arrives.")
     )
   },
-  ({ credentials, json, ndjson }) =>
+  ({ credentials, json, ndjson, perPage }) =>
     Effect.zipRight(
       json && ndjson
         ? Effect.fail(new UsageError({ description: "--json and --ndjson exclude each other: choose one." }))
@@ -203,7 +212,7 @@ const installations = Command.make(
           let pending: string | undefined
           let columns: ReadonlyArray<number> | undefined
           if (json) yield* Console.log("[")
-          yield* github.getInstallations().pipe(
+          yield* github.getInstallations({ perPage }).pipe(
             Stream.runForEachChunk((chunk) =>
               Effect.gen(function*() {
                 pages += 1

@@ -37,6 +37,16 @@ export interface Options {
    * environment is read once, when the layer is built.
    */
   readonly noProxy?: string | undefined
+  /**
+   * Default true: sends `Accept-Encoding: gzip, br` and decodes such bodies (GitHub's JSON compresses about
+   * tenfold; a proxy's gzip decodes too). `false` asks for identity bodies.
+   */
+  readonly compression?: boolean | undefined
+  /**
+   * The largest response body accepted, in bytes, before or after decoding; default 100 MB (far above any REST
+   * answer of GitHub's). A larger one fails as a transport error instead of exhausting memory.
+   */
+  readonly maxBodyBytes?: number | undefined
 }
 
 /**
@@ -44,6 +54,12 @@ export interface Options {
  * @category constants
  */
 export const defaultPoolSize = 10
+
+/**
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultMaxBodyBytes = 100 * 1024 * 1024
 
 const invalid = (argument: string, description: string) => new InvalidArgument({ argument, description })
 
@@ -146,4 +162,16 @@ export const layerDispatcher = (options?: Options): Layer.Layer<NodeHttpClient.D
  * @category layers
  */
 export const layer = (options?: Options): Layer.Layer<HttpClient.HttpClient, InvalidArgument> =>
-  Layer.scoped(HttpClient.HttpClient, Effect.map(makeDispatcher(options), UndiciClient.make))
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.gen(function*() {
+      const maxBodyBytes = options?.maxBodyBytes ?? defaultMaxBodyBytes
+      if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+        return yield* invalid("maxBodyBytes", `must be a whole number of bytes, 1 or more, got ${maxBodyBytes}`)
+      }
+      const compression = options?.compression ?? true
+      if (typeof compression !== "boolean") return yield* invalid("compression", "must be true or false")
+      const dispatcher = yield* makeDispatcher(options)
+      return UndiciClient.make(dispatcher, { compression, maxBodyBytes })
+    })
+  )

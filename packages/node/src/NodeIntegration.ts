@@ -86,7 +86,9 @@ const transportOptions = (options: Partial<Options>): NodeHttpTransport.Options 
   poolSize: options.poolSize,
   verify: options.verify,
   proxy: options.proxy,
-  noProxy: options.noProxy
+  noProxy: options.noProxy,
+  compression: options.compression,
+  maxBodyBytes: options.maxBodyBytes
 })
 
 const appOptions = <O extends Partial<Options>>(options: O): O => ({

@@ -95,6 +95,8 @@ export interface Resolved {
   readonly timeout: Duration.Duration
   readonly perPage: number
   readonly retry: Schedule.Schedule<unknown, RetryInput> | undefined
+  /** Attempts in all when the policy is the default one with a count; unknown for a caller's Schedule. */
+  readonly retryAttempts: number | undefined
   readonly requestGap: number
   readonly writeGap: number
   readonly apiVersion: string
@@ -218,6 +220,11 @@ export const resolveOptions = (options: Options = {}): Either.Either<Resolved, I
       timeout,
       perPage,
       retry,
+      retryAttempts: options.retry === undefined || options.retry === true
+        ? defaultPolicyOptions.attempts
+        : typeof options.retry === "number"
+        ? options.retry
+        : undefined,
       requestGap,
       writeGap,
       apiVersion,
@@ -311,10 +318,19 @@ const errorCode = (cause: unknown): string | undefined => {
   return undefined
 }
 
-const notSentCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"])
-// The connection dropped before a response: what undici reports when the server closes or resets the socket
-// (`UND_ERR_SOCKET`: "other side closed"). GitHub may have processed the request, but repeating a read is safe.
-const droppedCodes = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET"])
+// Failures of the connection itself: nothing reached GitHub
+const notSentCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+// The connection dropped or stalled before a response: what undici reports when the server closes or resets the
+// socket (`UND_ERR_SOCKET`: "other side closed"), or the OS gives up on it (`ETIMEDOUT`, at connect or later).
+// GitHub may have processed the request, but repeating a read is safe.
+const droppedCodes = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET", "ETIMEDOUT"])
 const tlsCode = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/
 
 const transportError = (
@@ -327,7 +343,9 @@ const transportError = (
       ...info,
       reason: "Body",
       notProcessed: false,
-      description: "reading the body failed"
+      description: error.cause instanceof Error
+        ? `reading the body failed: ${error.cause.message}`
+        : "reading the body failed"
     })
   }
   if (error.reason !== "Transport") {
@@ -335,6 +353,15 @@ const transportError = (
   }
   const code = errorCode(error.cause)
   const message = error.cause instanceof Error ? error.cause.message : String(error.cause)
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test(message)) {
+    return new GithubTransportError({
+      ...info,
+      reason: "Other",
+      notProcessed: true,
+      description: "TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER): the server speaks plain HTTP on this " +
+        "port, or the base URL is wrong"
+    })
+  }
   if (code !== undefined && tlsCode.test(code)) {
     return new GithubTransportError({
       ...info,
@@ -678,6 +705,7 @@ const makeService = (shared: Shared, credentials: Credentials | undefined): Serv
     readonly refreshed: boolean
     readonly schedule: { readonly state: unknown } | undefined
     readonly lagged: number
+    readonly transportWarned: boolean
   }
 
   const run = (p: Prepared, accept304: boolean): Effect.Effect<Received, RequestError> => {
@@ -730,16 +758,30 @@ const makeService = (shared: Shared, credentials: Credentials | undefined): Serv
                 return Effect.fail(withWait(input, Math.max(wait, github)))
               }
             }
-            const message = `GitHub ${p.method} ${p.route}: ${describe(input)}; attempt ${at.n + 1} in ${seconds(wait)}`
-            return (input._tag === "GithubRateLimited" ? Effect.logWarning(message) : Effect.logDebug(message)).pipe(
+            const transport = input._tag === "GithubTransportError"
+            const of = !transport || options.retryAttempts === undefined ? "" : ` of ${options.retryAttempts}`
+            const message = `GitHub ${p.method} ${p.route}: ${describe(input)}; attempt ${at.n + 1}${of} in ${
+              seconds(wait)
+            }`
+            // the first transport failure of a request is worth a warning (what failed, when the next try is)
+            const warn = input._tag === "GithubRateLimited" || (transport && !at.transportWarned)
+            return (warn ? Effect.logWarning(message) : Effect.logDebug(message)).pipe(
               Effect.zipRight(Effect.sleep(Duration.millis(wait))),
-              Effect.zipRight(loop({ ...at, n: at.n + 1, fresh: false, schedule: { state } }))
+              Effect.zipRight(
+                loop({
+                  ...at,
+                  n: at.n + 1,
+                  fresh: false,
+                  schedule: { state },
+                  transportWarned: at.transportWarned || transport
+                })
+              )
             )
           }
         )
       })
     }
-    return loop({ n: 1, fresh: false, refreshed: false, schedule: undefined, lagged: 0 })
+    return loop({ n: 1, fresh: false, refreshed: false, schedule: undefined, lagged: 0, transportWarned: false })
   }
 
   const decodeWith = <A, I, R>(

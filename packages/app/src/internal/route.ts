@@ -215,9 +215,15 @@ export const queryString = (
  */
 export const nextLink = (header: string | undefined): Option.Option<string> => {
   if (header === undefined) return Option.none()
+  // RFC 8288: link-values `<uri> *( ";" param )` separated by commas; `rel` quoted or not, any case, several
+  // space-separated relation types, and among other params in any order
   for (const match of header.matchAll(/<([^>]*)>([^<]*)/g)) {
-    const rels = /;\s*rel\s*=\s*"?([^";]*)"?/i.exec(match[2]!)
-    if (rels !== null && rels[1]!.split(/\s+/).includes("next")) return Option.some(match[1]!)
+    for (const param of match[2]!.matchAll(/;\s*([^\s=;,]+)\s*=\s*(?:"([^"]*)"|([^\s;,]*))/g)) {
+      if (param[1]!.toLowerCase() !== "rel") continue
+      const rels = (param[2] ?? param[3] ?? "").toLowerCase().split(/\s+/)
+      if (rels.includes("next")) return Option.some(match[1]!)
+      break
+    }
   }
   return Option.none()
 }

@@ -19,6 +19,21 @@ import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as Zlib from "node:zlib"
+
+/**
+ * What the lean client does with bodies.
+ *
+ * @internal
+ */
+export interface BodyOptions {
+  /** Sends `Accept-Encoding: gzip, br` and decodes such bodies (and deflate). Default true. */
+  readonly compression: boolean
+  /** A body (compressed or decoded) above this many bytes fails instead of filling memory. */
+  readonly maxBodyBytes: number
+}
+
+const defaultBodyOptions: BodyOptions = { compression: true, maxBodyBytes: 100 * 1024 * 1024 }
 
 /**
  * The key under which the lean client offers `executeWithin`: HttpRequester (packages/app) looks it up on the
@@ -28,7 +43,10 @@ import * as Stream from "effect/Stream"
  */
 export const executeWithinKey: unique symbol = Symbol.for("@effect-github/HttpClient/executeWithin") as never
 
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
+export const make = (
+  dispatcher: Undici.Dispatcher,
+  bodyOptions: BodyOptions = defaultBodyOptions
+): HttpClient.HttpClient => {
   const general = NodeHttpClient.makeUndici(dispatcher)
   const lean = (
     request: HttpClientRequest.HttpClientRequest,
@@ -39,7 +57,14 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
     if (target === undefined || !(body._tag === "Empty" || body._tag === "Uint8Array" || body._tag === "Raw")) {
       return undefined
     }
-    return send(dispatcher, request, target, body._tag === "Empty" ? null : body.body as string | Uint8Array, timeout)
+    return send(
+      dispatcher,
+      request,
+      target,
+      body._tag === "Empty" ? null : body.body as string | Uint8Array,
+      timeout,
+      bodyOptions
+    )
   }
   const client = HttpClient.makeWith(
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
@@ -93,7 +118,8 @@ const send = (
   request: HttpClientRequest.HttpClientRequest,
   target: { readonly origin: string; readonly path: string },
   body: string | Uint8Array | null,
-  timeout: { readonly millis: number; readonly onTimeout: () => unknown } | undefined
+  timeout: { readonly millis: number; readonly onTimeout: () => unknown } | undefined,
+  bodyOptions: BodyOptions
 ) =>
   Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
     let done = false
@@ -102,6 +128,7 @@ const send = (
     let status = 0
     let headers: Record<string, string | Array<string>> = {}
     const chunks: Array<Buffer> = []
+    let received = 0
     const finish = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => {
       if (done) return
       done = true
@@ -129,12 +156,20 @@ const send = (
         return true
       },
       onData: (chunk) => {
+        received += chunk.length
+        if (received > bodyOptions.maxBodyBytes) {
+          finish(Effect.fail(bodyError(request, status, headers, tooLarge(bodyOptions.maxBodyBytes))))
+          cancel(new Error("response body too large"))
+          return false
+        }
         chunks.push(chunk)
         return true
       },
       onComplete: () => {
-        const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
-        finish(Effect.succeed(new LeanResponse(request, status, headers, text)))
+        const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+        const decoded = decode(raw, headers, bodyOptions)
+        if (decoded instanceof Error) return finish(Effect.fail(bodyError(request, status, headers, decoded)))
+        finish(Effect.succeed(new LeanResponse(request, status, decoded.headers, decoded.body.toString("utf8"))))
       },
       onError: (cause) => {
         if (status === 0) {
@@ -149,7 +184,9 @@ const send = (
         origin: target.origin,
         path: target.path,
         method: request.method,
-        headers: request.headers,
+        headers: bodyOptions.compression && request.headers["accept-encoding"] === undefined
+          ? { ...request.headers, "accept-encoding": "gzip, br" }
+          : request.headers,
         body,
         // timeouts belong to the caller (HttpRequester's per-attempt timeout)
         headersTimeout: 0,
@@ -254,5 +291,53 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
       request: this.request.toJSON(),
       status: this.status
     })
+  }
+}
+
+const tooLarge = (max: number) =>
+  Object.assign(new Error(`the response body is larger than ${max} bytes (maxBodyBytes)`), {
+    code: "EGH_BODY_TOO_LARGE"
+  })
+
+const bodyError = (
+  request: HttpClientRequest.HttpClientRequest,
+  status: number,
+  headers: Record<string, string | Array<string>>,
+  cause: Error
+) =>
+  new HttpClientError.ResponseError({
+    request,
+    response: new LeanResponse(request, status, headers, ""),
+    reason: "Decode",
+    cause
+  })
+
+/** The body with its `content-encoding` undone (and the header gone), or why it could not be. */
+const decode = (
+  raw: Buffer,
+  headers: Record<string, string | Array<string>>,
+  options: BodyOptions
+): { readonly body: Buffer; readonly headers: Record<string, string | Array<string>> } | Error => {
+  const encoding = headers["content-encoding"]
+  if (encoding === undefined || raw.length === 0) return { body: raw, headers }
+  const name = (Array.isArray(encoding) ? encoding.join(",") : encoding).trim().toLowerCase()
+  if (name === "identity" || name === "") return { body: raw, headers }
+  const limit = { maxOutputLength: options.maxBodyBytes }
+  try {
+    const body = name === "gzip" || name === "x-gzip"
+      ? Zlib.gunzipSync(raw, limit)
+      : name === "br"
+      ? Zlib.brotliDecompressSync(raw, limit)
+      : name === "deflate"
+      ? Zlib.inflateSync(raw, limit)
+      : undefined
+    if (body === undefined) return new Error(`the response has a content-encoding it cannot decode: ${name}`)
+    const { "content-encoding": _encoding, "content-length": _length, ...rest } = headers
+    return { body, headers: rest }
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code
+    return code === "ERR_BUFFER_TOO_LARGE"
+      ? tooLarge(options.maxBodyBytes)
+      : new Error(`the ${name} body does not decode: ${cause instanceof Error ? cause.message : String(cause)}`)
   }
 }
