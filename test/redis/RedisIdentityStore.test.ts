@@ -12,6 +12,11 @@ describe.skipIf(noRedis)("RedisIdentityStore", () => {
     identityStoreContract(() => RedisIdentityStore.layer.pipe(Layer.provide(clientLayer())))
   })
 
+  describe("the in-memory store of @effect-github/app (the same semantics)", () => {
+    // it takes input its requester already checked, so the bad-input case is the Redis store's alone
+    identityStoreContract(() => IdentityStore.layerMemory, { validatesInput: false })
+  })
+
   describe("its memory fallback (Redis unreachable, onFailure: memory)", () => {
     identityStoreContract(() =>
       RedisIdentityStore.layer.pipe(

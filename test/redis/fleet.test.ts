@@ -133,7 +133,7 @@ describe.skipIf(noRedis)("a fleet of worker processes sharing Redis", () => {
           } ms`
         )
       }).pipe(Effect.scoped),
-    120_000
+    300_000
   )
 
   it.live(
@@ -156,6 +156,6 @@ describe.skipIf(noRedis)("a fleet of worker processes sharing Redis", () => {
         const active = new Map((yield* sim.activeTokens).map((t) => [fingerprint(t.token), t.installationId]))
         assert.strictEqual(active.get(result.held[0][1]), 2)
       }).pipe(Effect.scoped),
-    60_000
+    120_000
   )
 })

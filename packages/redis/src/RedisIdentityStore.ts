@@ -180,7 +180,8 @@ export const make: Effect.Effect<IdentityStore.Service, never, RedisClient.Redis
     if (
       typeof reading !== "object" || reading === null || typeof reading.resource !== "string" ||
       !finite(reading.limit) || !finite(reading.remaining) || !finite(reading.used) ||
-      !(reading.resetAt instanceof Date) || !finite(reading.resetAt.getTime()) || !finite(blockedUntil)
+      (reading.resetAt !== undefined && (!(reading.resetAt instanceof Date) || !finite(reading.resetAt.getTime()))) ||
+      !finite(blockedUntil)
     ) return invalid("record", "reading must be a RateLimit and blockedUntil a finite number")
     const k = keys(identity)
     memory.record(identity, reading, blockedUntil)
@@ -188,7 +189,7 @@ export const make: Effect.Effect<IdentityStore.Service, never, RedisClient.Redis
       limit: reading.limit,
       remaining: reading.remaining,
       used: reading.used,
-      resetAt: reading.resetAt.getTime(),
+      resetAt: reading.resetAt === undefined ? null : reading.resetAt.getTime(),
       blockedUntil
     })
     return guarded(
@@ -210,13 +211,13 @@ export const make: Effect.Effect<IdentityStore.Service, never, RedisClient.Redis
         Effect.try({
           try: (): Option.Option<HttpRequester.RateLimit> => {
             if (raw === null) return Option.none()
-            const v = JSON.parse(raw) as Record<string, number>
+            const v = JSON.parse(raw) as Record<string, number | null>
             return Option.some({
               resource,
-              limit: v.limit,
-              remaining: v.remaining,
-              used: v.used,
-              resetAt: new Date(v.resetAt)
+              limit: Number(v.limit),
+              remaining: Number(v.remaining),
+              used: Number(v.used),
+              ...(typeof v.resetAt === "number" ? { resetAt: new Date(v.resetAt) } : {})
             })
           },
           catch: () => new RedisClient.RedisError({ operation: "reading", description: "stored reading is not JSON" })
