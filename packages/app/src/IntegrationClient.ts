@@ -8,9 +8,11 @@
  * ```ts
  * import { IntegrationClient, Integration } from "@effect-github/app"
  * import { GithubSimulator } from "@effect-github/testing"
- * import { Effect, Layer } from "effect"
+ * import { Effect, Layer, Scope } from "effect"
  *
- * const sim = Effect.runSync(GithubSimulator.make())
+ * // the simulator lives in a scope of its own; a real app passes NodeIntegration's layer instead
+ * const scope = Effect.runSync(Scope.make())
+ * const sim = await Effect.runPromise(Scope.extend(GithubSimulator.make(), scope))
  * await using github = IntegrationClient.make(
  *   Integration.layerApp({ appId: sim.app.id, privateKey: sim.app.privateKey, baseUrl: sim.baseUrl }).pipe(
  *     Layer.provide(sim.layer)
