@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Consumer-project check: what a user gets from npm, used as a user would.
 #
-# Packs @effect-github/{app,node,testing,cli} with `pnpm pack` (workspace ranges rewritten as on publish), checks
+# Packs @effect-github/{app,webhooks,node,testing,redis,cli} with `pnpm pack` (workspace ranges rewritten as on publish), checks
 # each tarball's contents (README.md, LICENSE, dist, no .tsbuildinfo, no workspace: range), installs the tarballs
 # with npm into a fresh project in a temp dir (Effect 3 pinned, as the README says), type-checks a program that
 # uses the public API under a strict NodeNext tsconfig, plus every TypeScript block of README.md
@@ -26,13 +26,13 @@ pnpm() { npx -y pnpm@10.34.8 "$@"; }
 
 step="build"
 echo "::: consumer-check: build (at ${SECONDS} s)"
-npx tsc -b packages/app packages/node packages/testing packages/cli
+npx tsc -b packages/app packages/webhooks packages/node packages/testing packages/redis packages/cli
 
 step="pack"
 echo "::: consumer-check: pack (at ${SECONDS} s)"
 mkdir -p "$work/tarballs"
-pnpm -r --filter ./packages/app --filter ./packages/node --filter ./packages/testing --filter ./packages/cli \
-  pack --pack-destination "$work/tarballs" >/dev/null
+pnpm -r --filter ./packages/app --filter ./packages/webhooks --filter ./packages/node --filter ./packages/testing \
+  --filter ./packages/redis --filter ./packages/cli pack --pack-destination "$work/tarballs" >/dev/null
 ls "$work/tarballs"
 
 step="tarball contents"
@@ -63,9 +63,18 @@ cat >package.json <<EOF
     "@effect-github/node": "file:$(tgz node)",
     "@effect-github/testing": "file:$(tgz testing)",
     "@effect-github/cli": "file:$(tgz cli)",
+    "@effect-github/redis": "file:$(tgz redis)",
+    "@effect-github/webhooks": "file:$(tgz webhooks)",
     "@effect/platform": "0.97.2",
     "@effect/platform-node": "0.108.2",
+    "@effect/opentelemetry": "0.64.1",
     "@effect/vitest": "0.30.0",
+    "@opentelemetry/api": "^1.9.0",
+    "@opentelemetry/resources": "^2.0.0",
+    "@opentelemetry/sdk-metrics": "^2.0.0",
+    "@opentelemetry/sdk-trace-base": "^2.0.0",
+    "@opentelemetry/sdk-trace-node": "^2.0.0",
+    "@opentelemetry/semantic-conventions": "^1.33.0",
     "effect": "3.22.4"
   },
   "devDependencies": {
@@ -76,7 +85,8 @@ cat >package.json <<EOF
   "overrides": {
     "@effect-github/app": "file:$(tgz app)",
     "@effect-github/node": "file:$(tgz node)",
-    "@effect-github/testing": "file:$(tgz testing)"
+    "@effect-github/testing": "file:$(tgz testing)",
+    "@effect-github/webhooks": "file:$(tgz webhooks)"
   }
 }
 EOF

@@ -5,7 +5,7 @@ import * as Path from "node:path"
 // What npm shows and ships for each published package; the tarballs themselves are checked by
 // scripts/consumer-check.sh (installed into a fresh project and run).
 const root = Path.join(__dirname, "..", "..")
-const published = ["app", "node", "testing", "cli"]
+const published = ["app", "node", "testing", "cli", "redis", "webhooks"]
 const read = (name: string) => JSON.parse(Fs.readFileSync(Path.join(root, "packages", name, "package.json"), "utf8"))
 
 describe("package metadata", () => {
@@ -29,7 +29,7 @@ describe("package metadata", () => {
   }
 
   it("libraries take effect from the application (a peer); the CLI binary brings its own Effect 3", () => {
-    for (const name of ["app", "node", "testing"]) {
+    for (const name of ["app", "node", "testing", "redis", "webhooks"]) {
       const pkg = read(name)
       assert.match(pkg.peerDependencies.effect, /^\^3\./, name)
       assert.isUndefined(pkg.dependencies?.effect, name)
