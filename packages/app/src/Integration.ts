@@ -315,6 +315,9 @@ export const make = (
           )
         )))
 
+    const changing = (method: "PUT" | "DELETE", path: string) => (installationId: number) =>
+      Effect.tap(byId(method, path)(installationId), () => tokens.invalidate(installationId))
+
     const build = (lazy: boolean): Service => ({
       lazy,
       createJwt: (expiration) => auth.createJwt({ expiration }),
@@ -323,13 +326,11 @@ export const make = (
       getInstallations,
       eachInstallation,
       eachRepository,
-      suspendInstallation: byId("PUT", "/app/installations/{installation_id}/suspended"),
-      unsuspendInstallation: byId("DELETE", "/app/installations/{installation_id}/suspended"),
-      deleteInstallation: (installationId) =>
-        Effect.tap(
-          byId("DELETE", "/app/installations/{installation_id}")(installationId),
-          () => tokens.invalidate(installationId)
-        ),
+      // Each changes what GitHub answers a mint: the cached token, or a remembered refusal (a 403 for a suspended
+      // installation is remembered for failedMintWindow), must not outlive the change.
+      suspendInstallation: changing("PUT", "/app/installations/{installation_id}/suspended"),
+      unsuspendInstallation: changing("DELETE", "/app/installations/{installation_id}/suspended"),
+      deleteInstallation: changing("DELETE", "/app/installations/{installation_id}"),
       getAppInstallation: (installationId) =>
         Effect.flatMap(Validate.id("installationId", installationId), (id) =>
           lazy
