@@ -162,8 +162,10 @@ describe("InstallationTokens", () => {
       const first = yield* cache.get(1)
       // read again after its mint: a token in use
       yield* cache.get(1)
-      // Good until minute 55; the pass at minute 54 sees it within two intervals and renews it.
-      yield* TestClock.adjust("54 minutes")
+      // Good until minute 55; the pass at minute 53 sees it within two intervals and renews it. The clock stops
+      // there: moved on while the renewal's reply is still on its way, it would fire that request's 15 s timeout
+      // (a retry, a third POST), which a real clock never does in that time.
+      yield* TestClock.adjust("53 minutes")
       // The background mint's reply is read on the event loop: let it land before looking.
       yield* settle(Metric.value(InstallationTokens.metrics.refreshes), (state) => state.count >= refreshesBefore + 1)
       assert.strictEqual(yield* sim.count(MINT), 2)
